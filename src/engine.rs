@@ -1,0 +1,160 @@
+//! A loaded model (config, tokenizer, encoder on a device) and batched inference with async
+//! readback: the part of the engine shared by the CLI, the trainer and the browser facade.
+
+use burn::prelude::*;
+
+use crate::model::{BertConfig, BertEncoder, ModelInput, l2_normalize, mean_pool};
+use crate::tokenize::{Encoded, PaddedBatch, TextTokenizer};
+use crate::weights::{LoadReport, load_encoder};
+use crate::{Error, Result};
+
+/// The three files of a Hugging Face model folder, as bytes.
+#[derive(Debug, Clone)]
+pub struct ModelFiles {
+    pub config: Vec<u8>,
+    pub tokenizer: Vec<u8>,
+    pub weights: Vec<u8>,
+}
+
+impl ModelFiles {
+    /// Reads `config.json`, `tokenizer.json` and `model.safetensors` from `dir`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn read_dir(dir: &std::path::Path) -> Result<Self> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| Error::Io(format!("{}: {e}", path.display())))
+        };
+        Ok(ModelFiles {
+            config: read("config.json")?,
+            tokenizer: read("tokenizer.json")?,
+            weights: read("model.safetensors")?,
+        })
+    }
+}
+
+/// How inference batches are formed. Texts are sorted by length so a batch pads little.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchLimits {
+    /// At most this many texts per forward pass.
+    pub max_batch: usize,
+    /// At most this many padded tokens (`batch × longest`) per forward pass, which bounds the
+    /// activation memory whatever the text lengths.
+    pub max_tokens: usize,
+}
+
+impl Default for BatchLimits {
+    fn default() -> Self {
+        BatchLimits { max_batch: 64, max_tokens: 8192 }
+    }
+}
+
+/// Groups indices of `encoded` into length-sorted batches within `limits`; every index appears
+/// exactly once.
+pub fn length_sorted_batches(encoded: &[Encoded], limits: BatchLimits) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..encoded.len()).collect();
+    order.sort_by_key(|&i| (encoded[i].len(), i));
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    for i in order {
+        // Sorted ascending, so the newest item is the longest in its batch.
+        let padded = (current.len() + 1) * encoded[i].len();
+        if !current.is_empty() && (current.len() >= limits.max_batch.max(1) || padded > limits.max_tokens) {
+            batches.push(std::mem::take(&mut current));
+        }
+        current.push(i);
+    }
+    if !current.is_empty() {
+        batches.push(current);
+    }
+    batches
+}
+
+/// A model ready for inference on one device.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub config: BertConfig,
+    pub tokenizer: TextTokenizer,
+    pub encoder: BertEncoder,
+    pub device: Device,
+    pub report: LoadReport,
+    /// The original `config.json` and `tokenizer.json`, written back unchanged on export.
+    pub config_json: Vec<u8>,
+    pub tokenizer_json: Vec<u8>,
+}
+
+impl Engine {
+    /// Parses the three files and uploads the weights to `device`.
+    pub fn load(files: &ModelFiles, device: &Device, max_len: usize) -> Result<Self> {
+        let config = BertConfig::from_json(&files.config)?;
+        let tokenizer = TextTokenizer::from_bytes(&files.tokenizer, max_len.min(config.max_position_embeddings))?;
+        tokenizer.check_vocab(config.vocab_size)?;
+        let (encoder, report) = load_encoder(&config, &files.weights, device)?;
+        Ok(Engine {
+            config,
+            tokenizer,
+            encoder,
+            device: device.clone(),
+            report,
+            config_json: files.config.clone(),
+            tokenizer_json: files.tokenizer.clone(),
+        })
+    }
+
+    /// Uploads one padded batch.
+    pub fn input(&self, items: &[&Encoded]) -> ModelInput {
+        ModelInput::from_batch(&PaddedBatch::pad(items, self.tokenizer.pad_id()), &self.device)
+    }
+
+    /// Mean-pooled sentence embeddings (L2-normalised with `normalize`), one per text, in input
+    /// order.
+    pub async fn embed<S: AsRef<str>>(&self, texts: &[S], normalize: bool, limits: BatchLimits) -> Result<Vec<Vec<f32>>> {
+        let encoded = self.tokenizer.encode_all(texts)?;
+        let dim = self.config.hidden_size;
+        let mut out = vec![Vec::new(); texts.len()];
+        for batch in length_sorted_batches(&encoded, limits) {
+            let items: Vec<&Encoded> = batch.iter().map(|&i| &encoded[i]).collect();
+            let input = self.input(&items);
+            let mut pooled = mean_pool(self.encoder.forward(&input), input.mask.clone());
+            if normalize {
+                pooled = l2_normalize(pooled);
+            }
+            let values = read_f32(pooled).await?;
+            for (row, &i) in batch.iter().enumerate() {
+                out[i] = values[row * dim..(row + 1) * dim].to_vec();
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Reads a float tensor back to the host without blocking (the only kind of read that works in
+/// a browser).
+pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
+    let data = tensor.into_data_async().await.map_err(Error::readback)?;
+    data.try_to_vec::<f32>().map_err(Error::readback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(len: usize) -> Encoded {
+        Encoded { input_ids: vec![1; len], token_type_ids: vec![0; len] }
+    }
+
+    #[test]
+    fn batches_cover_every_index_once_within_limits() {
+        let lens = [5, 40, 3, 128, 7, 7, 90, 2, 64, 12];
+        let encoded: Vec<Encoded> = lens.iter().map(|&l| enc(l)).collect();
+        let limits = BatchLimits { max_batch: 3, max_tokens: 200 };
+        let batches = length_sorted_batches(&encoded, limits);
+        let mut seen: Vec<usize> = batches.iter().flatten().copied().collect();
+        seen.sort();
+        assert_eq!(seen, (0..lens.len()).collect::<Vec<_>>());
+        for b in &batches {
+            let longest = b.iter().map(|&i| lens[i]).max().unwrap();
+            assert!(b.len() <= 3);
+            assert!(b.len() == 1 || b.len() * longest <= 200, "{b:?}");
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! webtune: fine-tune a pretrained BERT-family transformer where the data lives.
+//!
+//! One engine, built on burn 0.22, runs in the browser (WebGPU, or burn's CPU backend compiled to
+//! wasm) and natively (CPU, or wgpu on Vulkan/Metal/DX12). The layout mirrors the architecture:
+//!
+//! - [`model`]: the BERT encoder, pooling and classification head, built from `config.json`;
+//! - [`weights`]: `model.safetensors` bytes → model parameters, with strict name/shape checks;
+//! - [`tokenize`]: the Hugging Face tokenizer from `tokenizer.json` bytes, truncation and padding;
+//! - [`backend`]: choosing and initialising a device (CPU or wgpu);
+//! - [`engine`]: the loaded model bundle and batched, async inference (embeddings);
+//! - `web` (wasm only): the `#[wasm_bindgen]` facade the page and its worker call.
+//!
+//! Nothing here reads tensors synchronously: every readback is `async`, so the same code runs in
+//! the browser, where a synchronous GPU read would panic.
+
+pub mod backend;
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod tokenize;
+pub mod weights;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use error::{Error, Result};

@@ -1,0 +1,161 @@
+//! Browser tests (`wasm-pack test --headless --chrome`, run by `./scripts/test`).
+//!
+//! WebGPU initialises on a real WebGPU adapter (asserted: never a silent CPU fallback), the model
+//! loads from bytes fetched over HTTP from the local static server `scripts/test` starts, and the
+//! golden embeddings match PyTorch within 1e-3 on WebGPU and within 1e-4 on the CPU backend
+//! compiled to wasm.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{ArrayBuffer, Reflect, Uint8Array};
+use serde::Deserialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use webtune::backend::{BackendChoice, BackendKind};
+use webtune::engine::{BatchLimits, Engine, ModelFiles};
+use webtune::web::{WebEngine, init_backend};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The static server `scripts/test` starts (model files and the PyTorch reference).
+const SERVER: &str = match option_env!("WEBTUNE_TEST_SERVER") {
+    Some(s) => s,
+    None => "http://127.0.0.1:8788",
+};
+
+async fn fetch(path: &str) -> Vec<u8> {
+    let url = format!("{SERVER}/{path}");
+    let window = web_sys::window().expect("tests run in a window");
+    let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
+        .await
+        .unwrap_or_else(|e| panic!("fetch {url}: {e:?} (is scripts/static-server.py running?)"))
+        .dyn_into()
+        .unwrap();
+    assert!(resp.ok(), "GET {url}: HTTP {}", resp.status());
+    let buf: ArrayBuffer = JsFuture::from(resp.array_buffer().unwrap()).await.unwrap().dyn_into().unwrap();
+    Uint8Array::new(&buf).to_vec()
+}
+
+async fn model_files() -> ModelFiles {
+    let base = "models/all-MiniLM-L6-v2";
+    ModelFiles {
+        config: fetch(&format!("{base}/config.json")).await,
+        tokenizer: fetch(&format!("{base}/tokenizer.json")).await,
+        weights: fetch(&format!("{base}/model.safetensors")).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct Golden {
+    cases: Vec<Case>,
+}
+#[derive(Deserialize)]
+struct Case {
+    text: String,
+    input_ids: Vec<u32>,
+    mean_pooled: Vec<f32>,
+}
+
+async fn golden() -> Golden {
+    serde_json::from_slice(&fetch("golden/minilm-l6-v2.json").await).unwrap()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
+    let n = |v: &[f32]| v.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    dot / (n(a) * n(b))
+}
+
+/// Embeds the ten reference sentences on `engine` and checks them against PyTorch.
+async fn check_golden(engine: &Engine, tolerance: f32) {
+    let golden = golden().await;
+    let texts: Vec<&str> = golden.cases.iter().map(|c| c.text.as_str()).collect();
+    // Length buckets of at most 128 padded tokens keep each SwiftShader dispatch short.
+    let limits = BatchLimits { max_batch: 4, max_tokens: 128 };
+    let got = engine.embed(&texts, false, limits).await.expect("embedding runs");
+    for (i, case) in golden.cases.iter().enumerate() {
+        assert_eq!(engine.tokenizer.encode(&case.text).unwrap().input_ids, case.input_ids, "ids of case {i}");
+        let d = max_abs_diff(&got[i], &case.mean_pooled);
+        let cos = cosine(&got[i], &case.mean_pooled);
+        assert!(d <= tolerance, "case {i} {:?}: max abs diff {d} > {tolerance}", case.text);
+        assert!(cos >= 0.99999, "case {i}: cosine {cos}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_initialises_on_a_real_webgpu_adapter() {
+    let b = init_backend(BackendChoice::Wgpu).await.expect("WebGPU must initialise (is --enable-unsafe-webgpu set?)");
+    assert_eq!(b.info.backend, BackendKind::Wgpu, "forced WebGPU must not fall back to the CPU");
+    let adapter = b.info.adapter.expect("a WebGPU adapter is described");
+    assert_eq!(adapter.api, "webgpu", "the device is the browser's WebGPU, not another API");
+    assert!(adapter.max_storage_buffer_binding_size >= 128 << 20, "{adapter:?}");
+    assert!(adapter.max_compute_invocations_per_workgroup >= 256, "{adapter:?}");
+}
+
+#[wasm_bindgen_test]
+async fn golden_embeddings_match_pytorch_on_webgpu() {
+    let b = init_backend(BackendChoice::Wgpu).await.unwrap();
+    assert_eq!(b.info.backend, BackendKind::Wgpu);
+    let engine = Engine::load(&model_files().await, &b.device, 128).unwrap();
+    check_golden(&engine, 1e-3).await;
+}
+
+#[wasm_bindgen_test]
+async fn golden_embeddings_match_pytorch_on_the_cpu_backend_in_wasm() {
+    let b = init_backend(BackendChoice::Cpu).await.unwrap();
+    assert_eq!(b.info.backend, BackendKind::Cpu);
+    let engine = Engine::load(&model_files().await, &b.device, 128).unwrap();
+    check_golden(&engine, 1e-4).await;
+}
+
+#[wasm_bindgen_test]
+async fn auto_takes_webgpu_only_on_a_hardware_adapter_and_says_why() {
+    let b = init_backend(BackendChoice::Auto).await.unwrap();
+    assert!(!b.info.reason.is_empty());
+    let forced = init_backend(BackendChoice::Wgpu).await.unwrap();
+    let fallback = forced.info.adapter.as_ref().unwrap().is_fallback;
+    if fallback {
+        // SwiftShader here: the CPU backend is faster, and the reason says so.
+        assert_eq!(b.info.backend, BackendKind::Cpu);
+        assert!(b.info.reason.contains("software fallback"), "{}", b.info.reason);
+    } else {
+        assert_eq!(b.info.backend, BackendKind::Wgpu);
+    }
+}
+
+fn message(e: JsError) -> String {
+    let v: JsValue = e.into();
+    Reflect::get(&v, &"message".into()).unwrap().as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn the_js_facade_loads_embeds_and_rejects_bad_files_with_a_message() {
+    let files = model_files().await;
+    let engine = WebEngine::load(files.config.clone(), files.tokenizer.clone(), files.weights.clone(), "cpu".into(), None)
+        .await
+        .map_err(message)
+        .expect("loads");
+    assert_eq!(engine.hidden_size(), 384);
+    let out = JsFuture::from(engine.embed(vec!["hello world".into()], true, None)).await.unwrap();
+    let arr: js_sys::Array = out.dyn_into().unwrap();
+    let v = js_sys::Float32Array::from(arr.get(0)).to_vec();
+    let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-4);
+
+    let bad = WebEngine::load(files.config.clone(), files.tokenizer.clone(), b"garbage".to_vec(), "cpu".into(), None).await;
+    let err = message(bad.err().expect("garbage weights are rejected"));
+    assert!(err.contains("model.safetensors"), "{err}");
+
+    let bad = WebEngine::load(b"{}".to_vec(), files.tokenizer, files.weights, "cpu".into(), None).await;
+    let err = message(bad.err().expect("an empty config is rejected"));
+    assert!(err.starts_with("config.json: missing field"), "{err}");
+
+    let bad = WebEngine::load(vec![], vec![], vec![], "tpu".into(), None).await;
+    assert!(message(bad.err().unwrap()).contains("unknown backend \"tpu\""));
+}
