@@ -103,7 +103,11 @@ impl AdapterSummary {
                 .copied()
                 .collect::<Vec<_>>()
                 .join(" "),
-            vendor: if info.vendor != 0 { format!("0x{:04x}", info.vendor) } else { String::new() },
+            vendor: if info.vendor != 0 {
+                format!("0x{:04x}", info.vendor)
+            } else {
+                String::new()
+            },
             architecture: String::new(),
             is_fallback: info.device_type == wgpu::DeviceType::Cpu,
             max_buffer_size: limits.max_buffer_size,
@@ -129,9 +133,17 @@ impl BackendInfo {
             (BackendKind::Wgpu, Some(a)) => format!(
                 "wgpu/{} on {} ({}{}): {}",
                 a.api,
-                if a.name.is_empty() { "unnamed adapter" } else { &a.name },
+                if a.name.is_empty() {
+                    "unnamed adapter"
+                } else {
+                    &a.name
+                },
                 a.device_type,
-                if a.is_fallback { ", software fallback" } else { "" },
+                if a.is_fallback {
+                    ", software fallback"
+                } else {
+                    ""
+                },
                 self.reason
             ),
             _ => format!("{}: {}", self.backend, self.reason),
@@ -150,7 +162,11 @@ pub struct Backend {
 pub fn cpu(reason: impl Into<String>) -> Backend {
     Backend {
         device: Device::flex(),
-        info: BackendInfo { backend: BackendKind::Cpu, adapter: None, reason: reason.into() },
+        info: BackendInfo {
+            backend: BackendKind::Cpu,
+            adapter: None,
+            reason: reason.into(),
+        },
     }
 }
 
@@ -161,15 +177,19 @@ fn native_wgpu() -> Result<Backend> {
     static WGPU: OnceLock<Result<(Device, AdapterSummary)>> = OnceLock::new();
     let (device, adapter) = WGPU
         .get_or_init(|| {
-            let (device, setup) = Device::wgpu_options()
-                .init_with_setup()
-                .map_err(|e| Error::Backend(format!("no wgpu adapter could be initialised: {e}")))?;
+            let (device, setup) = Device::wgpu_options().init_with_setup().map_err(|e| {
+                Error::Backend(format!("no wgpu adapter could be initialised: {e}"))
+            })?;
             Ok((device, AdapterSummary::from_setup(&setup)))
         })
         .clone()?;
     Ok(Backend {
         device,
-        info: BackendInfo { backend: BackendKind::Wgpu, adapter: Some(adapter), reason: String::new() },
+        info: BackendInfo {
+            backend: BackendKind::Wgpu,
+            adapter: Some(adapter),
+            reason: String::new(),
+        },
     })
 }
 
@@ -187,7 +207,11 @@ pub fn init_native(choice: BackendChoice) -> Result<Backend> {
         BackendChoice::Auto => match native_wgpu() {
             Ok(b) if b.info.adapter.as_ref().is_some_and(|a| a.is_fallback) => Ok(cpu(format!(
                 "the only wgpu adapter is a software fallback ({}), slower than the CPU backend",
-                b.info.adapter.as_ref().map(|a| a.name.as_str()).unwrap_or("")
+                b.info
+                    .adapter
+                    .as_ref()
+                    .map(|a| a.name.as_str())
+                    .unwrap_or("")
             ))),
             Ok(mut b) => {
                 b.info.reason = "hardware adapter found".into();
@@ -204,7 +228,10 @@ mod tests {
 
     #[test]
     fn parses_choices() {
-        assert_eq!("WebGPU".parse::<BackendChoice>().unwrap(), BackendChoice::Wgpu);
+        assert_eq!(
+            "WebGPU".parse::<BackendChoice>().unwrap(),
+            BackendChoice::Wgpu
+        );
         assert_eq!("cpu".parse::<BackendChoice>().unwrap(), BackendChoice::Cpu);
         let err = "tpu".parse::<BackendChoice>().unwrap_err().to_string();
         assert!(err.contains("unknown backend \"tpu\""), "{err}");

@@ -44,7 +44,10 @@ pub struct BatchLimits {
 
 impl Default for BatchLimits {
     fn default() -> Self {
-        BatchLimits { max_batch: 64, max_tokens: 8192 }
+        BatchLimits {
+            max_batch: 64,
+            max_tokens: 8192,
+        }
     }
 }
 
@@ -58,7 +61,9 @@ pub fn length_sorted_batches(encoded: &[Encoded], limits: BatchLimits) -> Vec<Ve
     for i in order {
         // Sorted ascending, so the newest item is the longest in its batch.
         let padded = (current.len() + 1) * encoded[i].len();
-        if !current.is_empty() && (current.len() >= limits.max_batch.max(1) || padded > limits.max_tokens) {
+        if !current.is_empty()
+            && (current.len() >= limits.max_batch.max(1) || padded > limits.max_tokens)
+        {
             batches.push(std::mem::take(&mut current));
         }
         current.push(i);
@@ -86,7 +91,10 @@ impl Engine {
     /// Parses the three files and uploads the weights to `device`.
     pub fn load(files: &ModelFiles, device: &Device, max_len: usize) -> Result<Self> {
         let config = BertConfig::from_json(&files.config)?;
-        let tokenizer = TextTokenizer::from_bytes(&files.tokenizer, max_len.min(config.max_position_embeddings))?;
+        let tokenizer = TextTokenizer::from_bytes(
+            &files.tokenizer,
+            max_len.min(config.max_position_embeddings),
+        )?;
         tokenizer.check_vocab(config.vocab_size)?;
         let (encoder, report) = load_encoder(&config, &files.weights, device)?;
         Ok(Engine {
@@ -102,12 +110,20 @@ impl Engine {
 
     /// Uploads one padded batch.
     pub fn input(&self, items: &[&Encoded]) -> ModelInput {
-        ModelInput::from_batch(&PaddedBatch::pad(items, self.tokenizer.pad_id()), &self.device)
+        ModelInput::from_batch(
+            &PaddedBatch::pad(items, self.tokenizer.pad_id()),
+            &self.device,
+        )
     }
 
     /// Mean-pooled sentence embeddings (L2-normalised with `normalize`), one per text, in input
     /// order.
-    pub async fn embed<S: AsRef<str>>(&self, texts: &[S], normalize: bool, limits: BatchLimits) -> Result<Vec<Vec<f32>>> {
+    pub async fn embed<S: AsRef<str>>(
+        &self,
+        texts: &[S],
+        normalize: bool,
+        limits: BatchLimits,
+    ) -> Result<Vec<Vec<f32>>> {
         let encoded = self.tokenizer.encode_all(texts)?;
         let dim = self.config.hidden_size;
         let mut out = vec![Vec::new(); texts.len()];
@@ -139,14 +155,20 @@ mod tests {
     use super::*;
 
     fn enc(len: usize) -> Encoded {
-        Encoded { input_ids: vec![1; len], token_type_ids: vec![0; len] }
+        Encoded {
+            input_ids: vec![1; len],
+            token_type_ids: vec![0; len],
+        }
     }
 
     #[test]
     fn batches_cover_every_index_once_within_limits() {
         let lens = [5, 40, 3, 128, 7, 7, 90, 2, 64, 12];
         let encoded: Vec<Encoded> = lens.iter().map(|&l| enc(l)).collect();
-        let limits = BatchLimits { max_batch: 3, max_tokens: 200 };
+        let limits = BatchLimits {
+            max_batch: 3,
+            max_tokens: 200,
+        };
         let batches = length_sorted_batches(&encoded, limits);
         let mut seen: Vec<usize> = batches.iter().flatten().copied().collect();
         seen.sort();

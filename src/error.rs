@@ -42,6 +42,8 @@ impl std::error::Error for Error {}
 impl Error {
     /// Wraps a failed GPU/CPU readback: the device lost, out of memory, a kernel that failed.
     pub(crate) fn readback(e: impl fmt::Debug) -> Self {
-        Error::Backend(format!("reading a result back from the device failed: {e:?}"))
+        Error::Backend(format!(
+            "reading a result back from the device failed: {e:?}"
+        ))
     }
 }

@@ -8,16 +8,25 @@
 //! - [`tokenize`]: the Hugging Face tokenizer from `tokenizer.json` bytes, truncation and padding;
 //! - [`backend`]: choosing and initialising a device (CPU or wgpu);
 //! - [`engine`]: the loaded model bundle and batched, async inference (embeddings);
+//! - [`data`]: labelled datasets from CSV/TSV/JSONL/TXT bytes, with every problem by line;
+//! - [`train`]: freeze strategies, the frozen-feature cache, the async training loop, metrics;
+//! - [`classifier`]: a fine-tuned classifier: predict and evaluate;
+//! - [`export`]: the sentence-transformers folder/zip, written and read back;
 //! - `web` (wasm only): the `#[wasm_bindgen]` facade the page and its worker call.
 //!
 //! Nothing here reads tensors synchronously: every readback is `async`, so the same code runs in
 //! the browser, where a synchronous GPU read would panic.
 
 pub mod backend;
+pub mod classifier;
+pub mod data;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod model;
+pub mod rng;
 pub mod tokenize;
+pub mod train;
 pub mod weights;
 
 #[cfg(target_arch = "wasm32")]

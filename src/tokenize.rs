@@ -86,7 +86,9 @@ impl TextTokenizer {
     /// replaced by per-batch padding; truncation is set to `max_len` tokens.
     pub fn from_bytes(bytes: &[u8], max_len: usize) -> Result<Self> {
         if max_len < 2 {
-            return Err(Error::Invalid(format!("max length must be at least 2 tokens, got {max_len}")));
+            return Err(Error::Invalid(format!(
+                "max length must be at least 2 tokens, got {max_len}"
+            )));
         }
         let mut inner = Tokenizer::from_bytes(bytes)
             .map_err(|e| Error::Tokenizer(format!("could not load: {e}")))?;
@@ -104,13 +106,19 @@ impl TextTokenizer {
                 direction: TruncationDirection::Right,
             }))
             .map_err(|e| Error::Tokenizer(format!("could not set truncation: {e}")))?;
-        Ok(TextTokenizer { inner, max_len, pad_id })
+        Ok(TextTokenizer {
+            inner,
+            max_len,
+            pad_id,
+        })
     }
 
     /// The same tokenizer truncating at `max_len` tokens instead.
     pub fn with_max_len(&self, max_len: usize) -> Result<Self> {
         if max_len < 2 {
-            return Err(Error::Invalid(format!("max length must be at least 2 tokens, got {max_len}")));
+            return Err(Error::Invalid(format!(
+                "max length must be at least 2 tokens, got {max_len}"
+            )));
         }
         let mut t = self.clone();
         t.inner
@@ -169,8 +177,14 @@ mod tests {
 
     #[test]
     fn pads_to_longest_on_the_right() {
-        let a = Encoded { input_ids: vec![101, 7, 102], token_type_ids: vec![0; 3] };
-        let b = Encoded { input_ids: vec![101, 102], token_type_ids: vec![0; 2] };
+        let a = Encoded {
+            input_ids: vec![101, 7, 102],
+            token_type_ids: vec![0; 3],
+        };
+        let b = Encoded {
+            input_ids: vec![101, 102],
+            token_type_ids: vec![0; 2],
+        };
         let p = PaddedBatch::pad(&[&a, &b], 0);
         assert_eq!((p.batch_size, p.seq_len), (2, 3));
         assert_eq!(p.input_ids, vec![101, 7, 102, 101, 102, 0]);
@@ -181,6 +195,10 @@ mod tests {
     #[test]
     fn bad_bytes_are_a_tokenizer_error() {
         let err = TextTokenizer::from_bytes(b"not json", 128).unwrap_err();
-        assert!(err.to_string().starts_with("tokenizer.json: could not load"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("tokenizer.json: could not load"),
+            "{err}"
+        );
     }
 }

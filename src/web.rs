@@ -29,7 +29,11 @@ fn js_error(e: Error) -> JsError {
 fn to_js<T: Serialize>(value: &T) -> std::result::Result<JsValue, JsError> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| JsError::new(&format!("internal: could not convert a result for JavaScript: {e}")))
+        .map_err(|e| {
+            JsError::new(&format!(
+                "internal: could not convert a result for JavaScript: {e}"
+            ))
+        })
 }
 
 thread_local! {
@@ -55,7 +59,9 @@ fn get_str(obj: &JsValue, key: &str) -> String {
 }
 
 fn get_bool(obj: &JsValue, key: &str) -> Option<bool> {
-    Reflect::get(obj, &JsValue::from_str(key)).ok().and_then(|v| v.as_bool())
+    Reflect::get(obj, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.as_bool())
 }
 
 /// `Ok(None)`: no WebGPU in this browser; `Ok(Some(None))`: WebGPU but no adapter.
@@ -71,7 +77,11 @@ async fn probe_browser_adapter() -> Result<Option<Option<BrowserAdapter>>> {
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
         .ok_or_else(|| Error::Backend("navigator.gpu.requestAdapter is not a function".into()))?;
     let options = Object::new();
-    let _ = Reflect::set(&options, &"powerPreference".into(), &"high-performance".into());
+    let _ = Reflect::set(
+        &options,
+        &"powerPreference".into(),
+        &"high-performance".into(),
+    );
     let promise: Promise = request
         .call1(&gpu, &options)
         .map_err(|e| Error::Backend(format!("requestAdapter failed: {e:?}")))?
@@ -101,7 +111,11 @@ async fn webgpu(browser: Option<&BrowserAdapter>) -> Result<Backend> {
     if let Some((device, adapter)) = WEBGPU.with(|w| w.borrow().clone()) {
         return Ok(Backend {
             device,
-            info: BackendInfo { backend: BackendKind::Wgpu, adapter: Some(adapter), reason: String::new() },
+            info: BackendInfo {
+                backend: BackendKind::Wgpu,
+                adapter: Some(adapter),
+                reason: String::new(),
+            },
         });
     }
     let (device, setup) = Device::wgpu_options()
@@ -113,19 +127,27 @@ async fn webgpu(browser: Option<&BrowserAdapter>) -> Result<Backend> {
         adapter.vendor = b.vendor.clone();
         adapter.architecture = b.architecture.clone();
         if adapter.name.is_empty() {
-            adapter.name = [b.vendor.as_str(), b.architecture.as_str(), b.description.as_str()]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" ");
+            adapter.name = [
+                b.vendor.as_str(),
+                b.architecture.as_str(),
+                b.description.as_str(),
+            ]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
         }
         adapter.is_fallback |= b.is_fallback;
     }
     WEBGPU.with(|w| *w.borrow_mut() = Some((device.clone(), adapter.clone())));
     Ok(Backend {
         device,
-        info: BackendInfo { backend: BackendKind::Wgpu, adapter: Some(adapter), reason: String::new() },
+        info: BackendInfo {
+            backend: BackendKind::Wgpu,
+            adapter: Some(adapter),
+            reason: String::new(),
+        },
     })
 }
 
@@ -136,17 +158,27 @@ pub async fn init_backend(choice: BackendChoice) -> Result<Backend> {
         BackendChoice::Cpu => Ok(backend::cpu("CPU backend requested")),
         BackendChoice::Wgpu => {
             let probe = probe_browser_adapter().await?;
-            let browser = match probe {
-                None => return Err(Error::Backend("this browser has no WebGPU (navigator.gpu is undefined)".into())),
-                Some(None) => return Err(Error::Backend("WebGPU found no adapter (navigator.gpu.requestAdapter() returned null)".into())),
-                Some(Some(b)) => b,
-            };
+            let browser =
+                match probe {
+                    None => {
+                        return Err(Error::Backend(
+                            "this browser has no WebGPU (navigator.gpu is undefined)".into(),
+                        ));
+                    }
+                    Some(None) => return Err(Error::Backend(
+                        "WebGPU found no adapter (navigator.gpu.requestAdapter() returned null)"
+                            .into(),
+                    )),
+                    Some(Some(b)) => b,
+                };
             let mut b = webgpu(Some(&browser)).await?;
             b.info.reason = "WebGPU requested".into();
             Ok(b)
         }
         BackendChoice::Auto => match probe_browser_adapter().await {
-            Ok(None) => Ok(backend::cpu("this browser has no WebGPU (navigator.gpu is undefined)")),
+            Ok(None) => Ok(backend::cpu(
+                "this browser has no WebGPU (navigator.gpu is undefined)",
+            )),
             Ok(Some(None)) => Ok(backend::cpu("WebGPU found no adapter")),
             Err(e) => Ok(backend::cpu(format!("WebGPU probe failed: {e}"))),
             Ok(Some(Some(browser))) if browser.is_fallback => Ok(backend::cpu(format!(
@@ -155,7 +187,9 @@ pub async fn init_backend(choice: BackendChoice) -> Result<Backend> {
             ))),
             Ok(Some(Some(browser))) => match webgpu(Some(&browser)).await {
                 Ok(mut b) if b.info.adapter.as_ref().is_some_and(|a| a.is_fallback) => {
-                    b = backend::cpu("the WebGPU adapter is a software fallback, slower than the CPU backend");
+                    b = backend::cpu(
+                        "the WebGPU adapter is a software fallback, slower than the CPU backend",
+                    );
                     Ok(b)
                 }
                 Ok(mut b) => {
@@ -197,9 +231,17 @@ impl WebEngine {
     ) -> std::result::Result<WebEngine, JsError> {
         let choice: BackendChoice = backend.parse().map_err(js_error)?;
         let b = init_backend(choice).await.map_err(js_error)?;
-        let files = ModelFiles { config, tokenizer, weights };
-        let engine = Engine::load(&files, &b.device, max_len.unwrap_or(DEFAULT_MAX_LEN)).map_err(js_error)?;
-        Ok(WebEngine { engine: Rc::new(engine), backend: b.info })
+        let files = ModelFiles {
+            config,
+            tokenizer,
+            weights,
+        };
+        let engine = Engine::load(&files, &b.device, max_len.unwrap_or(DEFAULT_MAX_LEN))
+            .map_err(js_error)?;
+        Ok(WebEngine {
+            engine: Rc::new(engine),
+            backend: b.info,
+        })
     }
 
     /// The backend this model runs on (`{backend, adapter, reason}`).
@@ -216,7 +258,11 @@ impl WebEngine {
 
     /// Token ids of one text, as the model sees it (truncated, with special tokens).
     pub fn tokenize(&self, text: &str) -> std::result::Result<Vec<u32>, JsError> {
-        self.engine.tokenizer.encode(text).map(|e| e.input_ids).map_err(js_error)
+        self.engine
+            .tokenizer
+            .encode(text)
+            .map(|e| e.input_ids)
+            .map_err(js_error)
     }
 
     /// Mean-pooled embeddings (L2-normalised with `normalize`): resolves to an Array of
@@ -224,7 +270,10 @@ impl WebEngine {
     pub fn embed(&self, texts: Vec<String>, normalize: bool, max_batch: Option<usize>) -> Promise {
         let engine = Rc::clone(&self.engine);
         wasm_bindgen_futures::future_to_promise(async move {
-            let limits = BatchLimits { max_batch: max_batch.unwrap_or(16).max(1), ..BatchLimits::default() };
+            let limits = BatchLimits {
+                max_batch: max_batch.unwrap_or(16).max(1),
+                ..BatchLimits::default()
+            };
             let vectors = engine
                 .embed(&texts, normalize, limits)
                 .await
@@ -235,5 +284,458 @@ impl WebEngine {
             }
             Ok(out.into())
         })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datasets, training, prediction, export and import.
+// ---------------------------------------------------------------------------------------------
+
+use std::cell::Cell;
+
+use crate::classifier::Classifier;
+use crate::data::{self, Dataset, LabelSet, ParseOptions, ParsedFile, stratified_split};
+use crate::export::{self, ExportMeta, archive};
+use crate::train::{Progress, TrainConfig, TrainHost};
+
+fn from_js<T: serde::de::DeserializeOwned>(
+    value: JsValue,
+    what: &str,
+) -> std::result::Result<T, JsError> {
+    if value.is_undefined() || value.is_null() {
+        return serde_json::from_str("{}").map_err(|e| JsError::new(&format!("{what}: {e}")));
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("{what}: {e}")))
+}
+
+/// How to read a dataset file (all optional).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ParseOptionsJs {
+    format: Option<String>,
+    text_column: Option<String>,
+    label_column: Option<String>,
+}
+
+fn parse_file(
+    bytes: &[u8],
+    file_name: &str,
+    opts: &ParseOptionsJs,
+) -> std::result::Result<ParsedFile, JsError> {
+    let options = ParseOptions {
+        file_name: file_name.to_string(),
+        format: opts
+            .format
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: String| JsError::new(&e))?,
+        text_column: opts.text_column.clone(),
+        label_column: opts.label_column.clone(),
+    };
+    data::parse(bytes, &options).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// What the page shows about a dropped file: format, columns, the chosen text/label columns,
+/// a preview, class counts and every problem with its line.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DatasetSummary<'a> {
+    file_name: &'a str,
+    format: String,
+    has_header: bool,
+    columns: &'a [String],
+    text_column: &'a str,
+    label_column: &'a str,
+    rows: usize,
+    preview: &'a [Vec<String>],
+    class_counts: Vec<(String, usize)>,
+    /// Problems of the file as training data (a class seen once, fewer than two classes...).
+    problems: Vec<data::Problem>,
+    more_problems: usize,
+}
+
+/// Parses a dataset file with the engine's parser (the page has no second one) and summarises
+/// it. Rejects only when the file cannot be read at all (empty, binary, not UTF-8, too big);
+/// row problems come back in `problems`.
+#[wasm_bindgen(js_name = inspectDataset)]
+pub fn inspect_dataset(
+    bytes: &[u8],
+    file_name: String,
+    options: JsValue,
+) -> std::result::Result<JsValue, JsError> {
+    let opts: ParseOptionsJs = from_js(options, "dataset options")?;
+    let parsed = parse_file(bytes, &file_name, &opts)?;
+    let (problems, more) = match parsed.training_error() {
+        Some(e) => (e.problems, e.more),
+        None => (Vec::new(), 0),
+    };
+    to_js(&DatasetSummary {
+        file_name: &parsed.file_name,
+        format: parsed.format.to_string(),
+        has_header: parsed.has_header,
+        columns: &parsed.columns,
+        text_column: &parsed.text_column,
+        label_column: &parsed.label_column,
+        rows: parsed.examples.len(),
+        preview: &parsed.preview,
+        class_counts: parsed.class_counts(),
+        problems,
+        more_problems: more,
+    })
+}
+
+/// Stops a running training between two steps; the best model so far is kept.
+#[wasm_bindgen]
+#[derive(Clone, Default)]
+pub struct CancelToken(Rc<Cell<bool>>);
+
+#[wasm_bindgen]
+impl CancelToken {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> CancelToken {
+        CancelToken::default()
+    }
+    pub fn cancel(&self) {
+        self.0.set(true);
+    }
+    #[wasm_bindgen(getter)]
+    pub fn cancelled(&self) -> bool {
+        self.0.get()
+    }
+}
+
+/// A macrotask boundary (`setTimeout(0)`): lets the worker's message handler run between steps
+/// even on the CPU backend, whose reads complete without ever yielding.
+fn next_macrotask() -> crate::train::progress::Yield {
+    let promise = Promise::new(&mut |resolve, _reject| {
+        let global = js_sys::global();
+        if let Some(set_timeout) = Reflect::get(&global, &"setTimeout".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        {
+            let _ = set_timeout.call2(&global, &resolve, &JsValue::from(0));
+        } else {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    Box::pin(async move {
+        let _ = JsFuture::from(promise).await;
+    })
+}
+
+/// Forwards progress to a JS callback.
+struct BrowserHost {
+    on_progress: js_sys::Function,
+    cancel: CancelToken,
+    cache_limit: u64,
+}
+
+impl TrainHost for BrowserHost {
+    fn progress(&mut self, event: &Progress) {
+        if let Ok(v) = to_js(event) {
+            let _ = self.on_progress.call1(&JsValue::NULL, &v);
+        }
+    }
+    fn cancelled(&self) -> bool {
+        self.cancel.0.get()
+    }
+    fn yield_now(&self) -> crate::train::progress::Yield {
+        next_macrotask()
+    }
+    fn cache_limit(&self) -> u64 {
+        self.cache_limit
+    }
+}
+
+/// The browser's cache limit. The cache lives in wasm memory (a 4 GiB address space that also
+/// holds the model), so at most 1 GiB; on WebGPU each step uploads one batch of it into a GPU
+/// buffer, so it is also bounded by the adapter's `maxBufferSize`.
+fn browser_cache_limit(info: &BackendInfo) -> u64 {
+    let wasm_budget: u64 = 1 << 30;
+    match &info.adapter {
+        Some(a) if info.backend == BackendKind::Wgpu => {
+            wasm_budget.min(a.max_buffer_size.max(1 << 20))
+        }
+        _ => wasm_budget,
+    }
+}
+
+/// Training input from the page.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct TrainRequest {
+    #[serde(flatten)]
+    columns: ParseOptionsJs,
+    /// Validation file's name (its bytes are a separate argument).
+    valid_file_name: Option<String>,
+    config: Option<serde_json::Value>,
+    /// Base-model name recorded in the export.
+    base_model: Option<String>,
+}
+
+/// Shared by [`WebEngine::train`] and [`WebClassifier::train`].
+async fn run_training(
+    engine: Rc<Engine>,
+    backend: BackendInfo,
+    head: Option<burn::nn::Linear>,
+    fixed_labels: Option<LabelSet>,
+    train_bytes: Vec<u8>,
+    train_name: String,
+    valid_bytes: Option<Vec<u8>>,
+    request: TrainRequest,
+    on_progress: js_sys::Function,
+    cancel: CancelToken,
+) -> std::result::Result<WebClassifier, JsError> {
+    let config: TrainConfig = match &request.config {
+        Some(c) => serde_json::from_value(c.clone())
+            .map_err(|e| JsError::new(&format!("training settings: {e}")))?,
+        None => TrainConfig::default(),
+    };
+    let parsed = parse_file(&train_bytes, &train_name, &request.columns)?;
+    let full: Dataset = match &fixed_labels {
+        Some(labels) => parsed.into_dataset_with(labels),
+        None => parsed.into_training_set(),
+    }
+    .map_err(|e| JsError::new(&e.to_string()))?;
+    let (train_set, valid_set) = match valid_bytes {
+        Some(bytes) => {
+            let name = request
+                .valid_file_name
+                .clone()
+                .unwrap_or_else(|| "validation file".into());
+            let v = parse_file(&bytes, &name, &request.columns)?
+                .into_dataset_with(&full.label_set)
+                .map_err(|e| JsError::new(&e.to_string()))?;
+            (full.clone(), v)
+        }
+        None => {
+            let (t, v) = stratified_split(&full, config.valid_fraction, config.seed);
+            (full.subset(&t), full.subset(&v))
+        }
+    };
+    let mut host = BrowserHost {
+        on_progress,
+        cancel,
+        cache_limit: browser_cache_limit(&backend),
+    };
+    let outcome = crate::train::train(&engine, head, &train_set, &valid_set, &config, &mut host)
+        .await
+        .map_err(js_error)?;
+    let classifier = Classifier::from_training(&engine, &outcome);
+    let training = serde_json::json!({
+        "strategy": config.strategy.to_string(),
+        "config": config,
+        "base_model": request.base_model,
+        "train_examples": train_set.len(),
+        "valid_examples": valid_set.len(),
+        "best_epoch": outcome.best_epoch,
+        "valid_metrics": outcome.best_epoch.and_then(|e| outcome.epochs[e - 1].valid.clone()),
+        "epochs": outcome.epochs,
+        "cancelled": outcome.cancelled,
+    });
+    Ok(WebClassifier {
+        inner: Rc::new(classifier),
+        backend,
+        training: Some(training),
+    })
+}
+
+/// Runs [`run_training`] behind a Promise that resolves to a `WebClassifier`; `previous` is the
+/// head and labels of a model whose training continues.
+#[allow(clippy::too_many_arguments)]
+fn training_promise(
+    engine: Rc<Engine>,
+    backend: BackendInfo,
+    previous: Option<(burn::nn::Linear, LabelSet)>,
+    train_bytes: Vec<u8>,
+    train_name: String,
+    valid_bytes: Option<Vec<u8>>,
+    request: JsValue,
+    on_progress: js_sys::Function,
+    cancel: &CancelToken,
+) -> Promise {
+    let cancel = cancel.clone();
+    let request: std::result::Result<TrainRequest, JsError> = from_js(request, "training request");
+    wasm_bindgen_futures::future_to_promise(async move {
+        let request = request.map_err(JsValue::from)?;
+        let (head, labels) = previous.unzip();
+        run_training(
+            engine,
+            backend,
+            head,
+            labels,
+            train_bytes,
+            train_name,
+            valid_bytes,
+            request,
+            on_progress,
+            cancel,
+        )
+        .await
+        .map(JsValue::from)
+        .map_err(JsValue::from)
+    })
+}
+
+#[wasm_bindgen]
+impl WebEngine {
+    /// Fine-tunes a classifier on a dataset file. `request`: `{format?, textColumn?,
+    /// labelColumn?, validFileName?, config?: TrainConfig, baseModel?}`; `onProgress` receives
+    /// every progress event; `cancel` stops between steps. Resolves to a `WebClassifier`.
+    pub fn train(
+        &self,
+        train_bytes: Vec<u8>,
+        train_name: String,
+        valid_bytes: Option<Vec<u8>>,
+        request: JsValue,
+        on_progress: js_sys::Function,
+        cancel: &CancelToken,
+    ) -> Promise {
+        training_promise(
+            Rc::clone(&self.engine),
+            self.backend.clone(),
+            None,
+            train_bytes,
+            train_name,
+            valid_bytes,
+            request,
+            on_progress,
+            cancel,
+        )
+    }
+}
+
+/// A fine-tuned classifier in the browser.
+#[wasm_bindgen]
+pub struct WebClassifier {
+    inner: Rc<Classifier>,
+    backend: BackendInfo,
+    training: Option<serde_json::Value>,
+}
+
+#[wasm_bindgen]
+impl WebClassifier {
+    /// Opens an exported model (the zip `exportZip` writes, or one made from a
+    /// `webtune train` folder) on a backend (`"auto"`, `"cpu"`, `"webgpu"`).
+    #[wasm_bindgen(js_name = importZip)]
+    pub async fn import_zip(
+        bytes: Vec<u8>,
+        backend: String,
+    ) -> std::result::Result<WebClassifier, JsError> {
+        let choice: BackendChoice = backend.parse().map_err(js_error)?;
+        let b = init_backend(choice).await.map_err(js_error)?;
+        let files = archive::from_zip(&bytes).map_err(js_error)?;
+        let training = files
+            .get(export::layout::WEBTUNE)
+            .and_then(|w| serde_json::from_slice::<serde_json::Value>(w).ok())
+            .and_then(|w| w.get("training").cloned());
+        let c = export::import(&files, &b.device).map_err(js_error)?;
+        Ok(WebClassifier {
+            inner: Rc::new(c),
+            backend: b.info,
+            training,
+        })
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn labels(&self) -> Vec<String> {
+        self.inner.labels.names().to_vec()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> std::result::Result<JsValue, JsError> {
+        to_js(&self.backend)
+    }
+
+    /// How the model was trained (settings, epochs, validation metrics), when known.
+    #[wasm_bindgen(getter)]
+    pub fn training(&self) -> std::result::Result<JsValue, JsError> {
+        to_js(&self.training)
+    }
+
+    /// Predictions: resolves to `[{label, index, probabilities: number[]}]`, one per text.
+    pub fn predict(&self, texts: Vec<String>) -> Promise {
+        let c = Rc::clone(&self.inner);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let p = c
+                .predict(
+                    &texts,
+                    BatchLimits {
+                        max_batch: 32,
+                        max_tokens: 4096,
+                    },
+                )
+                .await
+                .map_err(|e| JsValue::from(js_error(e)))?;
+            to_js(&p).map_err(JsValue::from)
+        })
+    }
+
+    /// Metrics on a labelled file (its labels must be this model's).
+    pub fn evaluate(&self, bytes: Vec<u8>, file_name: String, options: JsValue) -> Promise {
+        let c = Rc::clone(&self.inner);
+        let opts: std::result::Result<ParseOptionsJs, JsError> =
+            from_js(options, "dataset options");
+        wasm_bindgen_futures::future_to_promise(async move {
+            let opts = opts.map_err(JsValue::from)?;
+            let set = parse_file(&bytes, &file_name, &opts)
+                .map_err(JsValue::from)?
+                .into_dataset_with(&c.labels)
+                .map_err(|e| JsValue::from(JsError::new(&e.to_string())))?;
+            let m = c
+                .evaluate(
+                    &set,
+                    BatchLimits {
+                        max_batch: 32,
+                        max_tokens: 4096,
+                    },
+                )
+                .await
+                .map_err(|e| JsValue::from(js_error(e)))?;
+            to_js(&m).map_err(JsValue::from)
+        })
+    }
+
+    /// The model as a zip in the sentence-transformers layout (resolves to a Uint8Array).
+    #[wasm_bindgen(js_name = exportZip)]
+    pub fn export_zip(&self, lora_adapter: bool) -> Promise {
+        let c = Rc::clone(&self.inner);
+        let meta = ExportMeta {
+            training: self.training.clone(),
+            adapter: lora_adapter,
+        };
+        wasm_bindgen_futures::future_to_promise(async move {
+            let files = export::export(&c, &meta)
+                .await
+                .map_err(|e| JsValue::from(js_error(e)))?;
+            let zip = archive::to_zip(&files).map_err(|e| JsValue::from(js_error(e)))?;
+            Ok(js_sys::Uint8Array::from(zip.as_slice()).into())
+        })
+    }
+
+    /// Continues training this model on new data with the same labels (same arguments as
+    /// `WebEngine.train`).
+    pub fn train(
+        &self,
+        train_bytes: Vec<u8>,
+        train_name: String,
+        valid_bytes: Option<Vec<u8>>,
+        request: JsValue,
+        on_progress: js_sys::Function,
+        cancel: &CancelToken,
+    ) -> Promise {
+        let previous = (self.inner.head.clone(), self.inner.labels.clone());
+        training_promise(
+            Rc::new(self.inner.engine.clone()),
+            self.backend.clone(),
+            Some(previous),
+            train_bytes,
+            train_name,
+            valid_bytes,
+            request,
+            on_progress,
+            cancel,
+        )
     }
 }

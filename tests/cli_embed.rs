@@ -1,4 +1,5 @@
 //! `webtune embed` reproduces the PyTorch embeddings from the command line.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
@@ -16,7 +17,12 @@ fn run_embed(args: &[&str], stdin: &str) -> std::process::Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -24,7 +30,11 @@ fn run_embed(args: &[&str], stdin: &str) -> std::process::Output {
 fn embed_prints_the_golden_embeddings() {
     let golden = golden();
     // The empty case is an empty line; no reference text contains a newline.
-    let input: String = golden.cases.iter().map(|c| format!("{}\n", c.text)).collect();
+    let input: String = golden
+        .cases
+        .iter()
+        .map(|c| format!("{}\n", c.text))
+        .collect();
     let model = model_dir();
     for normalize in [false, true] {
         let mut args = vec!["--model", model.to_str().unwrap(), "--backend", "cpu"];
@@ -32,7 +42,11 @@ fn embed_prints_the_golden_embeddings() {
             args.push("--normalize");
         }
         let out = run_embed(&args, &input);
-        assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let lines: Vec<Vec<f32>> = String::from_utf8(out.stdout)
             .unwrap()
             .lines()
@@ -40,8 +54,16 @@ fn embed_prints_the_golden_embeddings() {
             .collect();
         assert_eq!(lines.len(), golden.cases.len());
         for (got, case) in lines.iter().zip(&golden.cases) {
-            let want = if normalize { &case.mean_pooled_normalized } else { &case.mean_pooled };
-            assert!(max_abs_diff(got, want) <= 1e-4, "{:?} (normalize {normalize})", case.text);
+            let want = if normalize {
+                &case.mean_pooled_normalized
+            } else {
+                &case.mean_pooled
+            };
+            assert!(
+                max_abs_diff(got, want) <= 1e-4,
+                "{:?} (normalize {normalize})",
+                case.text
+            );
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The forward pass matches PyTorch: token ids identical, hidden states and mean-pooled
 //! embeddings within 1e-4 on the CPU backend, for all ten reference sentences (accents, CJK,
 //! emoji, the empty string, a text truncated at 128 tokens).
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
@@ -15,7 +16,11 @@ fn token_ids_match_python_for_every_case() {
     for case in golden().cases {
         let enc = engine.tokenizer.encode(&case.text).unwrap();
         assert_eq!(enc.input_ids, case.input_ids, "ids for {:?}", case.text);
-        assert_eq!(enc.token_type_ids, case.token_type_ids, "type ids for {:?}", case.text);
+        assert_eq!(
+            enc.token_type_ids, case.token_type_ids,
+            "type ids for {:?}",
+            case.text
+        );
         assert_eq!(enc.len(), case.num_tokens);
     }
 }
@@ -26,7 +31,10 @@ fn mean_pooled_embeddings_match_pytorch_within_1e4() {
     let golden = golden();
     let texts: Vec<&str> = golden.cases.iter().map(|c| c.text.as_str()).collect();
     // Batched with padding (mixed lengths in a batch), so masking is exercised too.
-    let limits = BatchLimits { max_batch: 4, max_tokens: 100_000 };
+    let limits = BatchLimits {
+        max_batch: 4,
+        max_tokens: 100_000,
+    };
     let plain = pollster::block_on(engine.embed(&texts, false, limits)).unwrap();
     let normed = pollster::block_on(engine.embed(&texts, true, limits)).unwrap();
     for (i, case) in golden.cases.iter().enumerate() {
@@ -47,8 +55,10 @@ fn padding_does_not_change_a_text_embedding() {
     let golden = golden();
     let short = golden.cases[1].text.clone();
     let long = golden.cases[9].text.clone();
-    let alone = pollster::block_on(engine.embed(&[short.clone()], false, BatchLimits::default())).unwrap();
-    let padded = pollster::block_on(engine.embed(&[short, long], false, BatchLimits::default())).unwrap();
+    let alone =
+        pollster::block_on(engine.embed(&[short.clone()], false, BatchLimits::default())).unwrap();
+    let padded =
+        pollster::block_on(engine.embed(&[short, long], false, BatchLimits::default())).unwrap();
     assert!(max_abs_diff(&alone[0], &padded[0]) < 1e-5);
 }
 
@@ -57,13 +67,20 @@ fn hidden_states_match_pytorch() {
     let engine = cpu_engine();
     let hidden = engine.config.hidden_size;
     for case in golden().cases {
-        let enc = Encoded { input_ids: case.input_ids.clone(), token_type_ids: case.token_type_ids.clone() };
+        let enc = Encoded {
+            input_ids: case.input_ids.clone(),
+            token_type_ids: case.token_type_ids.clone(),
+        };
         let input = engine.input(&[&enc]);
         let states: Tensor<3> = engine.encoder.forward(&input);
         let values = pollster::block_on(read_f32(states)).unwrap();
         let last = (case.num_tokens - 1) * hidden;
         let d_cls = max_abs_diff(&values[..16], &case.cls_hidden_first16);
         let d_last = max_abs_diff(&values[last..last + 16], &case.last_token_hidden_first16);
-        assert!(d_cls <= 1e-4 && d_last <= 1e-4, "{:?}: cls {d_cls}, last {d_last}", case.text);
+        assert!(
+            d_cls <= 1e-4 && d_last <= 1e-4,
+            "{:?}: cls {d_cls}, last {d_last}",
+            case.text
+        );
     }
 }

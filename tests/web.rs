@@ -33,7 +33,11 @@ async fn fetch(path: &str) -> Vec<u8> {
         .dyn_into()
         .unwrap();
     assert!(resp.ok(), "GET {url}: HTTP {}", resp.status());
-    let buf: ArrayBuffer = JsFuture::from(resp.array_buffer().unwrap()).await.unwrap().dyn_into().unwrap();
+    let buf: ArrayBuffer = JsFuture::from(resp.array_buffer().unwrap())
+        .await
+        .unwrap()
+        .dyn_into()
+        .unwrap();
     Uint8Array::new(&buf).to_vec()
 }
 
@@ -63,7 +67,10 @@ async fn golden() -> Golden {
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
@@ -77,25 +84,62 @@ async fn check_golden(engine: &Engine, tolerance: f32) {
     let golden = golden().await;
     let texts: Vec<&str> = golden.cases.iter().map(|c| c.text.as_str()).collect();
     // Length buckets of at most 128 padded tokens keep each SwiftShader dispatch short.
-    let limits = BatchLimits { max_batch: 4, max_tokens: 128 };
-    let got = engine.embed(&texts, false, limits).await.expect("embedding runs");
+    let limits = BatchLimits {
+        max_batch: 4,
+        max_tokens: 128,
+    };
+    let started = web_time::Instant::now();
+    let got = engine
+        .embed(&texts, false, limits)
+        .await
+        .expect("embedding runs");
+    let seconds = started.elapsed().as_secs_f64();
+    let mut worst = 0.0f32;
     for (i, case) in golden.cases.iter().enumerate() {
-        assert_eq!(engine.tokenizer.encode(&case.text).unwrap().input_ids, case.input_ids, "ids of case {i}");
+        worst = worst.max(max_abs_diff(&got[i], &case.mean_pooled));
+        assert_eq!(
+            engine.tokenizer.encode(&case.text).unwrap().input_ids,
+            case.input_ids,
+            "ids of case {i}"
+        );
         let d = max_abs_diff(&got[i], &case.mean_pooled);
         let cos = cosine(&got[i], &case.mean_pooled);
-        assert!(d <= tolerance, "case {i} {:?}: max abs diff {d} > {tolerance}", case.text);
+        assert!(
+            d <= tolerance,
+            "case {i} {:?}: max abs diff {d} > {tolerance}",
+            case.text
+        );
         assert!(cos >= 0.99999, "case {i}: cosine {cos}");
     }
+    // Shown with `-- --nocapture` (see README: measuring in the browser).
+    wasm_bindgen_test::console_log!(
+        "golden: 10 sentences embedded in {seconds:.2}s, max abs diff {worst:.2e}"
+    );
 }
 
 #[wasm_bindgen_test]
 async fn webgpu_initialises_on_a_real_webgpu_adapter() {
-    let b = init_backend(BackendChoice::Wgpu).await.expect("WebGPU must initialise (is --enable-unsafe-webgpu set?)");
-    assert_eq!(b.info.backend, BackendKind::Wgpu, "forced WebGPU must not fall back to the CPU");
+    let b = init_backend(BackendChoice::Wgpu)
+        .await
+        .expect("WebGPU must initialise (is --enable-unsafe-webgpu set?)");
+    assert_eq!(
+        b.info.backend,
+        BackendKind::Wgpu,
+        "forced WebGPU must not fall back to the CPU"
+    );
     let adapter = b.info.adapter.expect("a WebGPU adapter is described");
-    assert_eq!(adapter.api, "webgpu", "the device is the browser's WebGPU, not another API");
-    assert!(adapter.max_storage_buffer_binding_size >= 128 << 20, "{adapter:?}");
-    assert!(adapter.max_compute_invocations_per_workgroup >= 256, "{adapter:?}");
+    assert_eq!(
+        adapter.api, "webgpu",
+        "the device is the browser's WebGPU, not another API"
+    );
+    assert!(
+        adapter.max_storage_buffer_binding_size >= 128 << 20,
+        "{adapter:?}"
+    );
+    assert!(
+        adapter.max_compute_invocations_per_workgroup >= 256,
+        "{adapter:?}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -123,7 +167,11 @@ async fn auto_takes_webgpu_only_on_a_hardware_adapter_and_says_why() {
     if fallback {
         // SwiftShader here: the CPU backend is faster, and the reason says so.
         assert_eq!(b.info.backend, BackendKind::Cpu);
-        assert!(b.info.reason.contains("software fallback"), "{}", b.info.reason);
+        assert!(
+            b.info.reason.contains("software fallback"),
+            "{}",
+            b.info.reason
+        );
     } else {
         assert_eq!(b.info.backend, BackendKind::Wgpu);
     }
@@ -131,31 +179,135 @@ async fn auto_takes_webgpu_only_on_a_hardware_adapter_and_says_why() {
 
 fn message(e: JsError) -> String {
     let v: JsValue = e.into();
-    Reflect::get(&v, &"message".into()).unwrap().as_string().unwrap()
+    Reflect::get(&v, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
 }
 
 #[wasm_bindgen_test]
 async fn the_js_facade_loads_embeds_and_rejects_bad_files_with_a_message() {
     let files = model_files().await;
-    let engine = WebEngine::load(files.config.clone(), files.tokenizer.clone(), files.weights.clone(), "cpu".into(), None)
-        .await
-        .map_err(message)
-        .expect("loads");
+    let engine = WebEngine::load(
+        files.config.clone(),
+        files.tokenizer.clone(),
+        files.weights.clone(),
+        "cpu".into(),
+        None,
+    )
+    .await
+    .map_err(message)
+    .expect("loads");
     assert_eq!(engine.hidden_size(), 384);
-    let out = JsFuture::from(engine.embed(vec!["hello world".into()], true, None)).await.unwrap();
+    let out = JsFuture::from(engine.embed(vec!["hello world".into()], true, None))
+        .await
+        .unwrap();
     let arr: js_sys::Array = out.dyn_into().unwrap();
     let v = js_sys::Float32Array::from(arr.get(0)).to_vec();
     let norm: f32 = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     assert!((norm - 1.0).abs() < 1e-4);
 
-    let bad = WebEngine::load(files.config.clone(), files.tokenizer.clone(), b"garbage".to_vec(), "cpu".into(), None).await;
+    let bad = WebEngine::load(
+        files.config.clone(),
+        files.tokenizer.clone(),
+        b"garbage".to_vec(),
+        "cpu".into(),
+        None,
+    )
+    .await;
     let err = message(bad.err().expect("garbage weights are rejected"));
     assert!(err.contains("model.safetensors"), "{err}");
 
-    let bad = WebEngine::load(b"{}".to_vec(), files.tokenizer, files.weights, "cpu".into(), None).await;
+    let bad = WebEngine::load(
+        b"{}".to_vec(),
+        files.tokenizer,
+        files.weights,
+        "cpu".into(),
+        None,
+    )
+    .await;
     let err = message(bad.err().expect("an empty config is rejected"));
     assert!(err.starts_with("config.json: missing field"), "{err}");
 
     let bad = WebEngine::load(vec![], vec![], vec![], "tpu".into(), None).await;
     assert!(message(bad.err().unwrap()).contains("unknown backend \"tpu\""));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fine-tuning in the browser on WebGPU.
+// ---------------------------------------------------------------------------------------------
+
+struct QuietHost;
+impl webtune::train::TrainHost for QuietHost {
+    fn progress(&mut self, _: &webtune::train::Progress) {}
+}
+
+async fn sst2_rows(n: usize) -> webtune::data::Dataset {
+    let bytes = fetch("data/sst2/train-2000.csv").await;
+    let parsed = webtune::data::parse(
+        &bytes,
+        &webtune::data::ParseOptions {
+            file_name: "train-2000.csv".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let full = parsed.into_training_set().unwrap();
+    // The shortest rows of each class keep SwiftShader's work small.
+    let mut idx: Vec<usize> = (0..full.len())
+        .filter(|&i| full.texts[i].split(' ').count() <= 6)
+        .collect();
+    idx.truncate(n);
+    full.subset(&idx)
+}
+
+#[wasm_bindgen_test]
+async fn a_short_last2_run_on_webgpu_lowers_the_loss_and_round_trips_through_export() {
+    use webtune::classifier::Classifier;
+    use webtune::export::{self, ExportMeta, archive};
+    use webtune::train::{Schedule, Strategy, TrainConfig, train};
+
+    let b = init_backend(BackendChoice::Wgpu).await.unwrap();
+    assert_eq!(b.info.backend, BackendKind::Wgpu, "this run is on WebGPU");
+    let engine = Engine::load(&model_files().await, &b.device, 32).unwrap();
+    let data = sst2_rows(16).await;
+    assert_eq!(data.label_set.len(), 2);
+    let config = TrainConfig {
+        strategy: Strategy::Last { k: 2 },
+        epochs: 4,
+        batch_size: 8,
+        lr_head: Some(5e-3),
+        lr_encoder: Some(1e-4),
+        schedule: Schedule::Constant,
+        dropout: false,
+        patience: None,
+        ..TrainConfig::default()
+    };
+    let empty = data.subset(&[]);
+    let outcome = train(&engine, None, &data, &empty, &config, &mut QuietHost)
+        .await
+        .expect("training runs on WebGPU");
+    let losses = &outcome.step_losses;
+    assert_eq!(losses.len(), 8);
+    let first = (losses[0] + losses[1]) / 2.0;
+    let last = (losses[6] + losses[7]) / 2.0;
+    assert!(last < first * 0.8, "loss fell on WebGPU: {losses:?}");
+
+    let c = Classifier::from_training(&engine, &outcome);
+    let probes = ["a gorgeous movie", "dull and lifeless"];
+    let limits = BatchLimits {
+        max_batch: 2,
+        max_tokens: 64,
+    };
+    let before = c.logits(&probes, limits).await.unwrap();
+    let files = export::export(&c, &ExportMeta::default())
+        .await
+        .expect("export reads tensors asynchronously");
+    let zip = archive::to_zip(&files).unwrap();
+    let back = export::import(&archive::from_zip(&zip).unwrap(), &b.device).unwrap();
+    let after = back.logits(&probes, limits).await.unwrap();
+    assert_eq!(
+        before, after,
+        "export then import gives identical predictions"
+    );
 }

@@ -1,5 +1,6 @@
 //! The safetensors loader on small synthetic BERT checkpoints: f32/f16/bf16, with and without
 //! the `bert.` prefix, and every kind of mismatch reported by tensor name and shape.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeMap;
 
@@ -54,14 +55,24 @@ fn tiny_tensors() -> BTreeMap<String, (Vec<usize>, Vec<f32>)> {
     m
 }
 
-fn serialize(tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>, dtype: Dtype, prefix: &str) -> Vec<u8> {
+fn serialize(
+    tensors: &BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+    dtype: Dtype,
+    prefix: &str,
+) -> Vec<u8> {
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .iter()
         .map(|(name, (shape, v))| {
             let data: Vec<u8> = match dtype {
                 Dtype::F32 => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-                Dtype::F16 => v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect(),
-                Dtype::BF16 => v.iter().flat_map(|x| half::bf16::from_f32(*x).to_le_bytes()).collect(),
+                Dtype::F16 => v
+                    .iter()
+                    .flat_map(|x| half::f16::from_f32(*x).to_le_bytes())
+                    .collect(),
+                Dtype::BF16 => v
+                    .iter()
+                    .flat_map(|x| half::bf16::from_f32(*x).to_le_bytes())
+                    .collect(),
                 _ => unreachable!(),
             };
             (format!("{prefix}{name}"), shape.clone(), data)
@@ -78,7 +89,10 @@ fn embed(bytes: &[u8]) -> Result<Vec<f32>, String> {
     let device = Device::flex();
     let config = BertConfig::from_json(TINY.as_bytes()).unwrap();
     let (encoder, _) = load_encoder(&config, bytes, &device).map_err(|e| e.to_string())?;
-    let enc = Encoded { input_ids: vec![1, 5, 7, 2], token_type_ids: vec![0; 4] };
+    let enc = Encoded {
+        input_ids: vec![1, 5, 7, 2],
+        token_type_ids: vec![0; 4],
+    };
     let input = ModelInput::from_batch(&PaddedBatch::pad(&[&enc], 0), &device);
     Ok(pollster::block_on(read_f32(encoder.forward(&input))).unwrap())
 }
@@ -95,7 +109,11 @@ fn half_precision_and_prefixed_checkpoints_load_to_the_same_model() {
     assert_eq!(f32_out, prefixed);
     for dtype in [Dtype::F16, Dtype::BF16] {
         let out = embed(&serialize(&t, dtype, "")).unwrap();
-        let d = f32_out.iter().zip(&out).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        let d = f32_out
+            .iter()
+            .zip(&out)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
         // Rounding the weights to 8-11 mantissa bits moves LayerNormed outputs by a few 1e-2.
         assert!(d < 0.1, "{dtype:?}: max diff {d}");
         assert!(d > 0.0, "{dtype:?} weights were really rounded");
@@ -110,7 +128,10 @@ fn known_unused_tensors_are_skipped_and_reported() {
     let bytes = serialize(&t, Dtype::F32, "");
     let config = BertConfig::from_json(TINY.as_bytes()).unwrap();
     let (_, report) = load_encoder(&config, &bytes, &Device::flex()).unwrap();
-    assert_eq!(report.skipped, vec!["pooler.dense.bias", "pooler.dense.weight"]);
+    assert_eq!(
+        report.skipped,
+        vec!["pooler.dense.bias", "pooler.dense.weight"]
+    );
 }
 
 #[test]
@@ -119,52 +140,90 @@ fn a_missing_tensor_is_named_with_its_shape() {
     t.remove("encoder.layer.1.attention.self.key.weight");
     let err = load_err(&serialize(&t, Dtype::F32, ""));
     assert!(err.starts_with("model.safetensors: "), "{err}");
-    assert!(err.contains("missing tensor 'encoder.layer.1.attention.self.key.weight', expected shape [8, 8]"), "{err}");
+    assert!(
+        err.contains(
+            "missing tensor 'encoder.layer.1.attention.self.key.weight', expected shape [8, 8]"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_misshaped_tensor_is_named_with_both_shapes() {
     let mut t = tiny_tensors();
-    t.insert("encoder.layer.0.intermediate.dense.weight".into(), (vec![8, 16], vec![0.0; 128]));
+    t.insert(
+        "encoder.layer.0.intermediate.dense.weight".into(),
+        (vec![8, 16], vec![0.0; 128]),
+    );
     let err = load_err(&serialize(&t, Dtype::F32, ""));
-    assert!(err.contains("tensor 'encoder.layer.0.intermediate.dense.weight' has shape [8, 16], expected [16, 8]"), "{err}");
+    assert!(
+        err.contains(
+            "tensor 'encoder.layer.0.intermediate.dense.weight' has shape [8, 16], expected [16, 8]"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn an_unexpected_tensor_is_an_error_not_ignored() {
     let mut t = tiny_tensors();
     // A third layer the config does not have.
-    t.insert("encoder.layer.2.output.dense.bias".into(), (vec![8], vec![0.0; 8]));
+    t.insert(
+        "encoder.layer.2.output.dense.bias".into(),
+        (vec![8], vec![0.0; 8]),
+    );
     let err = load_err(&serialize(&t, Dtype::F32, ""));
-    assert!(err.contains("unexpected tensor 'encoder.layer.2.output.dense.bias' with shape [8]"), "{err}");
+    assert!(
+        err.contains("unexpected tensor 'encoder.layer.2.output.dense.bias' with shape [8]"),
+        "{err}"
+    );
 }
 
 #[test]
 fn all_problems_are_reported_together() {
     let mut t = tiny_tensors();
     t.remove("embeddings.LayerNorm.bias");
-    t.insert("embeddings.word_embeddings.weight".into(), (vec![21, 8], vec![0.0; 168]));
+    t.insert(
+        "embeddings.word_embeddings.weight".into(),
+        (vec![21, 8], vec![0.0; 168]),
+    );
     t.insert("extra.weight".into(), (vec![1], vec![0.0]));
     let err = load_err(&serialize(&t, Dtype::F32, ""));
     assert!(err.contains("(3 problems)"), "{err}");
-    assert!(err.contains("embeddings.LayerNorm.bias") && err.contains("[21, 8]") && err.contains("extra.weight"), "{err}");
+    assert!(
+        err.contains("embeddings.LayerNorm.bias")
+            && err.contains("[21, 8]")
+            && err.contains("extra.weight"),
+        "{err}"
+    );
 }
 
 #[test]
 fn garbage_bytes_are_a_clear_error() {
     let err = load_err(b"definitely not safetensors");
-    assert!(err.contains("model.safetensors is not a valid safetensors file"), "{err}");
+    assert!(
+        err.contains("model.safetensors is not a valid safetensors file"),
+        "{err}"
+    );
 }
 
 #[test]
 fn the_real_model_loads_with_only_known_extras_skipped() {
     let files = {
-        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www/models/all-MiniLM-L6-v2");
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("www/models/all-MiniLM-L6-v2");
         webtune::engine::ModelFiles::read_dir(&dir).expect("run ./scripts/fetch-model")
     };
     let config = BertConfig::from_json(&files.config).unwrap();
     let (encoder, report) = load_encoder(&config, &files.weights, &Device::flex()).unwrap();
     assert_eq!(encoder.num_layers(), 6);
     assert_eq!(report.prefix, "");
-    assert_eq!(report.skipped, vec!["embeddings.position_ids", "pooler.dense.bias", "pooler.dense.weight"]);
+    assert_eq!(
+        report.skipped,
+        vec![
+            "embeddings.position_ids",
+            "pooler.dense.bias",
+            "pooler.dense.weight"
+        ]
+    );
 }

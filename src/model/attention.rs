@@ -3,6 +3,8 @@
 use burn::module::Module;
 use burn::nn::{Dropout, LayerNorm, Linear};
 use burn::prelude::*;
+
+use super::dropout;
 use burn::tensor::activation::softmax;
 
 /// Self-attention block: Q/K/V projections, scaled dot product over non-padding keys, output
@@ -34,13 +36,13 @@ impl SelfAttention {
         let v = split(self.value.forward(x.clone()));
 
         let scores = q.matmul(k.swap_dims(2, 3)) * (1.0 / (head_dim as f64).sqrt()) + mask_bias;
-        let probs = self.attention_dropout.forward(softmax(scores, 3));
+        let probs = dropout::apply(&self.attention_dropout, softmax(scores, 3));
         let context = probs
             .matmul(v)
             .swap_dims(1, 2)
             .reshape([batch, seq, hidden]);
 
-        let out = self.hidden_dropout.forward(self.output.forward(context));
+        let out = dropout::apply(&self.hidden_dropout, self.output.forward(context));
         self.norm.forward(out + x)
     }
 }

@@ -25,7 +25,12 @@ impl TextClassifier {
 
     /// Logits from the hidden state entering layer `first_layer` (what the trainer caches):
     /// runs only `layers[first_layer..]`, pooling and the head.
-    pub fn forward_from(&self, hidden: Tensor<3>, mask: Tensor<2>, first_layer: usize) -> Tensor<2> {
+    pub fn forward_from(
+        &self,
+        hidden: Tensor<3>,
+        mask: Tensor<2>,
+        first_layer: usize,
+    ) -> Tensor<2> {
         let bias = BertEncoder::mask_bias(mask.clone());
         let n = self.encoder.num_layers();
         let hidden = self.encoder.forward_layers(hidden, bias, first_layer..n);

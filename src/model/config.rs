@@ -112,7 +112,9 @@ impl BertConfig {
             )));
         }
         if raw.is_decoder {
-            return Err(Error::Config("is_decoder is true: only encoders are supported".into()));
+            return Err(Error::Config(
+                "is_decoder is true: only encoders are supported".into(),
+            ));
         }
         let required = |name: &str, v: Option<usize>| -> Result<usize> {
             match v {
@@ -156,10 +158,15 @@ impl BertConfig {
         }
         for (name, p) in [
             ("hidden_dropout_prob", self.hidden_dropout_prob),
-            ("attention_probs_dropout_prob", self.attention_probs_dropout_prob),
+            (
+                "attention_probs_dropout_prob",
+                self.attention_probs_dropout_prob,
+            ),
         ] {
             if !(0.0..1.0).contains(&p) {
-                return Err(Error::Config(format!("{name} must be in [0, 1), found {p}")));
+                return Err(Error::Config(format!(
+                    "{name} must be in [0, 1), found {p}"
+                )));
             }
         }
         if !(self.layer_norm_eps > 0.0 && self.layer_norm_eps.is_finite()) {
@@ -203,14 +210,28 @@ mod tests {
     #[test]
     fn rejects_bad_configs_with_the_field_name() {
         let cases = [
-            (MINILM.replace("\"hidden_size\":384,", ""), "missing field \"hidden_size\""),
-            (MINILM.replace("\"num_attention_heads\":12", "\"num_attention_heads\":5"), "not a multiple"),
-            (MINILM.replace("\"bert\"", "\"gpt2\""), "model_type \"gpt2\""),
-            (MINILM.replace("\"gelu\"", "\"swish\""), "hidden_act \"swish\""),
+            (
+                MINILM.replace("\"hidden_size\":384,", ""),
+                "missing field \"hidden_size\"",
+            ),
+            (
+                MINILM.replace("\"num_attention_heads\":12", "\"num_attention_heads\":5"),
+                "not a multiple",
+            ),
+            (
+                MINILM.replace("\"bert\"", "\"gpt2\""),
+                "model_type \"gpt2\"",
+            ),
+            (
+                MINILM.replace("\"gelu\"", "\"swish\""),
+                "hidden_act \"swish\"",
+            ),
             ("{".to_string(), "not a valid config"),
         ];
         for (text, expected) in cases {
-            let err = BertConfig::from_json(text.as_bytes()).unwrap_err().to_string();
+            let err = BertConfig::from_json(text.as_bytes())
+                .unwrap_err()
+                .to_string();
             assert!(err.starts_with("config.json: "), "{err}");
             assert!(err.contains(expected), "{err} should contain {expected}");
         }

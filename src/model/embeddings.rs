@@ -5,6 +5,8 @@ use burn::module::Module;
 use burn::nn::{Dropout, Embedding, LayerNorm};
 use burn::prelude::*;
 
+use super::dropout;
+
 /// The input layer of the encoder.
 #[derive(Module, Debug)]
 pub struct Embeddings {
@@ -24,6 +26,6 @@ impl Embeddings {
         let x = self.word.forward(input_ids)
             + self.position.forward(positions)
             + self.token_type.forward(token_type_ids);
-        self.dropout.forward(self.norm.forward(x))
+        dropout::apply(&self.dropout, self.norm.forward(x))
     }
 }

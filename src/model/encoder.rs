@@ -8,8 +8,8 @@ use burn::prelude::*;
 
 use super::config::BertConfig;
 use super::embeddings::Embeddings;
-use super::layer::EncoderLayer;
 use super::input::ModelInput;
+use super::layer::EncoderLayer;
 
 /// Added to attention scores at padding positions; large enough that `exp` underflows to 0 in
 /// f32 (PyTorch uses the dtype's minimum; any value below about -104 gives the same softmax).
@@ -44,7 +44,12 @@ impl BertEncoder {
     }
 
     /// Runs `layers[range]` on `hidden`.
-    pub fn forward_layers(&self, mut hidden: Tensor<3>, mask_bias: Tensor<4>, range: Range<usize>) -> Tensor<3> {
+    pub fn forward_layers(
+        &self,
+        mut hidden: Tensor<3>,
+        mask_bias: Tensor<4>,
+        range: Range<usize>,
+    ) -> Tensor<3> {
         for layer in &self.layers[range] {
             hidden = layer.forward(hidden, mask_bias.clone());
         }

@@ -8,6 +8,7 @@ use burn::prelude::*;
 use super::activation;
 use super::attention::SelfAttention;
 use super::config::Activation;
+use super::dropout;
 
 /// Position-wise feed-forward block.
 #[derive(Module, Debug)]
@@ -23,7 +24,7 @@ pub struct FeedForward {
 impl FeedForward {
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let h = activation::apply(self.activation, self.intermediate.forward(x.clone()));
-        let out = self.dropout.forward(self.output.forward(h));
+        let out = dropout::apply(&self.dropout, self.output.forward(h));
         self.norm.forward(out + x)
     }
 }

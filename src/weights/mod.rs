@@ -13,11 +13,11 @@ use burn::nn::{DropoutConfig, Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
+use crate::Result;
 use crate::model::attention::SelfAttention;
 use crate::model::embeddings::Embeddings;
 use crate::model::layer::{EncoderLayer, FeedForward};
 use crate::model::{BertConfig, BertEncoder};
-use crate::Result;
 use reader::{TensorReader, transpose};
 
 /// What the loader did besides building the model.
@@ -50,20 +50,28 @@ impl Builder<'_, '_> {
         let weight = self.reader.read(&[&w], &[d_out, d_in]);
         let weight = self.upload(transpose(&weight, d_out, d_in), [d_in, d_out]);
         let bias = self.vector(&[&b], d_out);
-        Linear { weight, bias: Some(bias) }
+        Linear {
+            weight,
+            bias: Some(bias),
+        }
     }
 
     fn layer_norm(&mut self, prefix: &str, d: usize, eps: f64) -> LayerNorm {
         let mut norm = LayerNormConfig::new(d).with_epsilon(eps).init(&self.device);
         // Old BERT checkpoints name LayerNorm parameters gamma/beta.
-        norm.gamma = self.vector(&[&format!("{prefix}.weight"), &format!("{prefix}.gamma")], d);
+        norm.gamma = self.vector(
+            &[&format!("{prefix}.weight"), &format!("{prefix}.gamma")],
+            d,
+        );
         norm.beta = Some(self.vector(&[&format!("{prefix}.bias"), &format!("{prefix}.beta")], d));
         norm
     }
 
     fn embedding(&mut self, name: &str, n: usize, d: usize) -> Embedding {
         let v = self.reader.read(&[name], &[n, d]);
-        Embedding { weight: self.upload(v, [n, d]) }
+        Embedding {
+            weight: self.upload(v, [n, d]),
+        }
     }
 
     fn encoder_layer(&mut self, i: usize, c: &BertConfig) -> EncoderLayer {
@@ -91,29 +99,63 @@ impl Builder<'_, '_> {
 }
 
 /// Loads the encoder described by `config` from safetensors bytes onto `device`.
-pub fn load_encoder(config: &BertConfig, bytes: &[u8], device: &Device) -> Result<(BertEncoder, LoadReport)> {
-    let mut reader = TensorReader::new(bytes, "model.safetensors", names::WORD_EMBEDDINGS, names::BERT_PREFIX)?;
+pub fn load_encoder(
+    config: &BertConfig,
+    bytes: &[u8],
+    device: &Device,
+) -> Result<(BertEncoder, LoadReport)> {
+    let mut reader = TensorReader::new(
+        bytes,
+        "model.safetensors",
+        names::WORD_EMBEDDINGS,
+        names::BERT_PREFIX,
+    )?;
     let c = config;
-    let mut b = Builder { reader: &mut reader, device: device.clone() };
+    let mut b = Builder {
+        reader: &mut reader,
+        device: device.clone(),
+    };
     let embeddings = Embeddings {
         word: b.embedding(names::WORD_EMBEDDINGS, c.vocab_size, c.hidden_size),
-        position: b.embedding(names::POSITION_EMBEDDINGS, c.max_position_embeddings, c.hidden_size),
-        token_type: b.embedding(names::TOKEN_TYPE_EMBEDDINGS, c.type_vocab_size, c.hidden_size),
+        position: b.embedding(
+            names::POSITION_EMBEDDINGS,
+            c.max_position_embeddings,
+            c.hidden_size,
+        ),
+        token_type: b.embedding(
+            names::TOKEN_TYPE_EMBEDDINGS,
+            c.type_vocab_size,
+            c.hidden_size,
+        ),
         norm: b.layer_norm(names::EMBEDDINGS_NORM, c.hidden_size, c.layer_norm_eps),
         dropout: DropoutConfig::new(c.hidden_dropout_prob).init(),
     };
-    let layers = (0..c.num_hidden_layers).map(|i| b.encoder_layer(i, c)).collect();
+    let layers = (0..c.num_hidden_layers)
+        .map(|i| b.encoder_layer(i, c))
+        .collect();
     let prefix = reader.prefix().to_string();
     let skipped = reader.finish(names::is_known_unused)?;
-    let encoder = BertEncoder { embeddings, layers, config: config.clone() };
+    let encoder = BertEncoder {
+        embeddings,
+        layers,
+        config: config.clone(),
+    };
     Ok((encoder, LoadReport { prefix, skipped }))
 }
 
 /// Loads a `[num_labels, hidden]` Dense head (sentence-transformers' `2_Dense/model.safetensors`,
 /// tensors `linear.weight` and `linear.bias`).
-pub fn load_dense_head(bytes: &[u8], hidden: usize, num_labels: usize, device: &Device) -> Result<Linear> {
+pub fn load_dense_head(
+    bytes: &[u8],
+    hidden: usize,
+    num_labels: usize,
+    device: &Device,
+) -> Result<Linear> {
     let mut reader = TensorReader::new(bytes, "2_Dense/model.safetensors", "linear.weight", "")?;
-    let mut b = Builder { reader: &mut reader, device: device.clone() };
+    let mut b = Builder {
+        reader: &mut reader,
+        device: device.clone(),
+    };
     let head = b.linear(names::DENSE_HEAD, hidden, num_labels);
     reader.finish(|_| false)?;
     Ok(head)

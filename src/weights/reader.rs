@@ -28,12 +28,12 @@ impl<'a> TensorReader<'a> {
             Error::Weights(format!("{file_name} is not a valid safetensors file: {e}"))
         })?;
         let names: BTreeSet<&str> = file.names().into_iter().collect();
-        let prefix = if !names.contains(probe) && names.contains(format!("{alt_prefix}{probe}").as_str())
-        {
-            alt_prefix.to_string()
-        } else {
-            String::new()
-        };
+        let prefix =
+            if !names.contains(probe) && names.contains(format!("{alt_prefix}{probe}").as_str()) {
+                alt_prefix.to_string()
+            } else {
+                String::new()
+            };
         Ok(TensorReader {
             file,
             prefix,
@@ -58,7 +58,14 @@ impl<'a> TensorReader<'a> {
         });
         let Some((full, view)) = found else {
             let alternatives = if names.len() > 1 {
-                format!(" (or {})", names[1..].iter().map(|n| format!("'{}{n}'", self.prefix)).collect::<Vec<_>>().join(", "))
+                format!(
+                    " (or {})",
+                    names[1..]
+                        .iter()
+                        .map(|n| format!("'{}{n}'", self.prefix))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             } else {
                 String::new()
             };
@@ -100,7 +107,11 @@ impl<'a> TensorReader<'a> {
             if allowed_unused(&name) {
                 skipped.push(name);
             } else {
-                let shape = self.file.tensor(&name).map(|v| v.shape().to_vec()).unwrap_or_default();
+                let shape = self
+                    .file
+                    .tensor(&name)
+                    .map(|v| v.shape().to_vec())
+                    .unwrap_or_default();
                 self.problems.push(format!(
                     "unexpected tensor '{name}' with shape {shape:?}: it matches no parameter of the configured model"
                 ));
@@ -162,7 +173,10 @@ mod tests {
     #[test]
     fn transposes() {
         // [[1,2,3],[4,5,6]] -> [[1,4],[2,5],[3,6]]
-        assert_eq!(transpose(&[1., 2., 3., 4., 5., 6.], 2, 3), vec![1., 4., 2., 5., 3., 6.]);
+        assert_eq!(
+            transpose(&[1., 2., 3., 4., 5., 6.], 2, 3),
+            vec![1., 4., 2., 5., 3., 6.]
+        );
     }
 
     #[test]

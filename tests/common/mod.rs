@@ -2,6 +2,8 @@
 //! small numeric comparisons.
 #![allow(dead_code)]
 
+pub mod train_support;
+
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -77,7 +79,10 @@ pub fn golden() -> Golden {
 
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "length mismatch");
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 pub fn cosine(a: &[f32], b: &[f32]) -> f64 {

@@ -1,20 +1,53 @@
 //! Argument parsing and the subcommands.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use clap::{Parser, Subcommand};
-use webtune::backend::{self, BackendChoice};
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use web_time::Instant;
+use webtune::backend::{self, Backend, BackendChoice};
+use webtune::classifier::Classifier;
+use webtune::data::{self, Dataset, Format, LabelSet, ParseOptions, stratified_split};
 use webtune::engine::{BatchLimits, Engine, ModelFiles};
+use webtune::export::{self, ExportMeta};
 use webtune::tokenize::DEFAULT_MAX_LEN;
+use webtune::train::{ClassWeighting, Progress, Schedule, Strategy, TrainConfig, TrainHost};
 use webtune::{Error, Result};
 
 #[derive(Parser)]
-#[command(name = "webtune", version, about = "Fine-tune and run BERT-family text models with burn (CPU or wgpu)")]
+#[command(
+    name = "webtune",
+    version,
+    about = "Fine-tune and run BERT-family text classifiers with burn (CPU or wgpu)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Args, Clone)]
+struct BackendArgs {
+    /// cpu, wgpu, or auto (wgpu on a hardware GPU, else cpu).
+    #[arg(long, default_value = "cpu")]
+    backend: String,
+}
+
+#[derive(Args, Clone)]
+struct DataArgs {
+    /// Text column: header name or 1-based number (detected when omitted).
+    #[arg(long)]
+    text_col: Option<String>,
+    /// Label column: header name or 1-based number (detected when omitted).
+    #[arg(long)]
+    label_col: Option<String>,
+    /// csv, tsv, jsonl or txt (label<TAB>text); from the extension or the content when omitted.
+    #[arg(long)]
+    format: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -27,9 +60,8 @@ enum Command {
         /// Print L2-normalised embeddings (what sentence-transformers' Normalize module gives).
         #[arg(long)]
         normalize: bool,
-        /// cpu, wgpu, or auto (wgpu on a hardware GPU, else cpu).
-        #[arg(long, default_value = "cpu")]
-        backend: String,
+        #[command(flatten)]
+        backend: BackendArgs,
         /// Truncate texts to this many tokens.
         #[arg(long, default_value_t = DEFAULT_MAX_LEN)]
         max_len: usize,
@@ -37,6 +69,102 @@ enum Command {
         #[arg(long, default_value_t = 64)]
         batch: usize,
     },
+    /// Fine-tune a classifier and write it (sentence-transformers layout) with metrics.json.
+    Train(Box<TrainArgs>),
+    /// Evaluate a fine-tuned model on a labelled file: JSON with accuracy, macro_f1, per-class
+    /// metrics and the confusion matrix.
+    Eval {
+        /// A model folder written by `webtune train`.
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
+        #[command(flatten)]
+        columns: DataArgs,
+        #[command(flatten)]
+        backend: BackendArgs,
+    },
+    /// Predict: one text per line on stdin, one JSON line with the label and the class
+    /// probabilities per line on stdout.
+    Predict {
+        #[arg(long)]
+        model: PathBuf,
+        #[command(flatten)]
+        backend: BackendArgs,
+    },
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// A base model folder (config.json, tokenizer.json, model.safetensors), or a model written
+    /// by `webtune train` to continue training it.
+    #[arg(long)]
+    model: PathBuf,
+    /// Training data (CSV, TSV, JSONL or label<TAB>text).
+    #[arg(long)]
+    data: PathBuf,
+    /// Validation data; without it a stratified part of --data is held out.
+    #[arg(long)]
+    valid: Option<PathBuf>,
+    #[command(flatten)]
+    columns: DataArgs,
+    /// head, lastK (e.g. last2), full, or lora[R][-lastK][-ffn] (e.g. lora8, lora8-last2-ffn).
+    #[arg(long, default_value = "last2")]
+    strategy: String,
+    #[arg(long, default_value_t = 4)]
+    epochs: usize,
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Peak learning rate of the head (default: 3e-3 for head, else 1e-3).
+    #[arg(long)]
+    lr_head: Option<f64>,
+    /// Peak learning rate of the encoder (default: 5e-5 for lastK, 2e-5 for full, 5e-4 for LoRA).
+    #[arg(long)]
+    lr_encoder: Option<f64>,
+    /// linear (warm-up then decay) or constant.
+    #[arg(long, default_value = "linear")]
+    schedule: String,
+    /// Fraction of steps spent warming up.
+    #[arg(long, default_value_t = 0.1)]
+    warmup: f64,
+    #[arg(long, default_value_t = 0.01)]
+    weight_decay: f64,
+    /// Global gradient-norm clip; 0 disables clipping.
+    #[arg(long, default_value_t = 1.0)]
+    max_grad_norm: f64,
+    /// Fraction of --data held out for validation when --valid is not given.
+    #[arg(long, default_value_t = 0.15)]
+    valid_fraction: f64,
+    /// Stop after this many epochs without a better validation macro-F1; 0 never stops early.
+    #[arg(long, default_value_t = 2)]
+    patience: usize,
+    /// auto, none or balanced.
+    #[arg(long, default_value = "auto")]
+    class_weights: String,
+    #[arg(long, default_value_t = DEFAULT_MAX_LEN)]
+    max_len: usize,
+    /// Run the frozen layers every step instead of caching their output.
+    #[arg(long)]
+    no_cache: bool,
+    /// Largest frozen-feature cache, MB.
+    #[arg(long)]
+    cache_limit_mb: Option<u64>,
+    /// Disable dropout (exactly reproducible runs).
+    #[arg(long)]
+    no_dropout: bool,
+    /// Also write LoRA adapters alone (PEFT layout) under OUT/adapter/.
+    #[arg(long)]
+    lora_adapter: bool,
+    /// Output folder for the model; metrics.json goes beside its files.
+    #[arg(long)]
+    out: PathBuf,
+    /// Print only epoch summaries.
+    #[arg(long)]
+    quiet: bool,
+    #[command(flatten)]
+    backend: BackendArgs,
 }
 
 pub fn main() -> ExitCode {
@@ -50,26 +178,409 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn io_err(what: &str) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::Io(format!("{what}: {e}"))
+}
+
+fn init_backend(args: &BackendArgs) -> Result<Backend> {
+    let b = backend::init_native(args.backend.parse::<BackendChoice>()?)?;
+    eprintln!("webtune: backend {}", b.info.describe());
+    Ok(b)
+}
+
+fn stdin_lines() -> Result<Vec<String>> {
+    std::io::stdin()
+        .lock()
+        .lines()
+        .collect::<std::io::Result<_>>()
+        .map_err(io_err("stdin"))
+}
+
+/// Reads and parses a dataset file; every problem is reported with its line.
+fn read_data(path: &Path, columns: &DataArgs) -> Result<data::ParsedFile> {
+    let bytes = std::fs::read(path).map_err(io_err(&path.display().to_string()))?;
+    let opts = ParseOptions {
+        file_name: path.display().to_string(),
+        format: columns
+            .format
+            .as_deref()
+            .map(str::parse::<Format>)
+            .transpose()
+            .map_err(Error::Invalid)?,
+        text_column: columns.text_col.clone(),
+        label_column: columns.label_col.clone(),
+    };
+    data::parse(&bytes, &opts).map_err(|e| Error::Invalid(e.to_string()))
+}
+
+fn labelled(path: &Path, columns: &DataArgs, labels: &LabelSet) -> Result<Dataset> {
+    read_data(path, columns)?
+        .into_dataset_with(labels)
+        .map_err(|e| Error::Invalid(e.to_string()))
+}
+
+fn is_exported(dir: &Path) -> bool {
+    dir.join("2_Dense/model.safetensors").exists()
+}
+
+/// Prints progress to stderr and turns Ctrl-C into a clean stop.
+struct CliHost {
+    quiet: bool,
+    stop: Arc<AtomicBool>,
+    last_print: Instant,
+    cache_started: Option<Instant>,
+    cache_seconds: f64,
+    /// `(step, resident bytes)` every 25 steps: memory must stay flat across steps.
+    rss_samples: Vec<(usize, u64)>,
+}
+
+impl TrainHost for CliHost {
+    fn progress(&mut self, event: &Progress) {
+        match event {
+            Progress::Started {
+                strategy,
+                train_examples,
+                valid_examples,
+                total_steps,
+                trainable_params,
+                total_params,
+                cache,
+                class_weights,
+                ..
+            } => {
+                eprintln!(
+                    "webtune: {strategy}: {train_examples} training / {valid_examples} validation examples, {total_steps} steps; {trainable_params} of {total_params} parameters train"
+                );
+                if let Some(w) = class_weights {
+                    eprintln!("webtune: class weights {w:?}");
+                }
+                match &cache.reason {
+                    None => eprintln!(
+                        "webtune: caching {} ({:.1} MB)",
+                        cache.what,
+                        cache.bytes as f64 / 1e6
+                    ),
+                    Some(r) => eprintln!("webtune: no cache: {r}"),
+                }
+            }
+            Progress::Caching { done, total } => {
+                let started = *self.cache_started.get_or_insert_with(Instant::now);
+                if done == total {
+                    self.cache_seconds = started.elapsed().as_secs_f64();
+                    eprintln!("webtune: cache filled in {:.2}s", self.cache_seconds);
+                }
+            }
+            Progress::Step {
+                step,
+                total_steps,
+                epoch,
+                loss,
+                examples_per_sec,
+                eta_seconds,
+                ..
+            } => {
+                if step % 25 == 0
+                    && let Some(rss) = rss_bytes()
+                {
+                    self.rss_samples.push((*step, rss));
+                }
+                if !self.quiet
+                    && (self.last_print.elapsed().as_secs_f64() >= 2.0 || step == total_steps)
+                {
+                    self.last_print = Instant::now();
+                    eprintln!(
+                        "webtune: epoch {epoch} step {step}/{total_steps} loss {loss:.4} {examples_per_sec:.0} ex/s ETA {eta_seconds:.0}s"
+                    );
+                }
+            }
+            Progress::Epoch(r) => {
+                let valid = r
+                    .valid
+                    .as_ref()
+                    .map(|m| {
+                        format!(
+                            " valid loss {:.4} acc {:.2}% macro-F1 {:.4}",
+                            m.loss.unwrap_or(f64::NAN),
+                            100.0 * m.accuracy,
+                            m.macro_f1
+                        )
+                    })
+                    .unwrap_or_default();
+                eprintln!(
+                    "webtune: epoch {} train loss {:.4}{valid} (training {:.2}s, {:.0} ex/s; with validation {:.2}s){}",
+                    r.epoch,
+                    r.train_loss,
+                    r.train_seconds,
+                    r.examples_per_sec,
+                    r.seconds,
+                    if r.best { " *" } else { "" }
+                );
+            }
+            Progress::Finished {
+                cancelled,
+                stopped_early,
+                best_epoch,
+                seconds,
+                ..
+            } => {
+                let how = if *cancelled {
+                    "stopped by the user"
+                } else if *stopped_early {
+                    "stopped early"
+                } else {
+                    "finished"
+                };
+                eprintln!("webtune: {how} after {seconds:.1}s; best epoch {best_epoch:?}");
+            }
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+fn train(args: &TrainArgs) -> Result<()> {
+    let backend = init_backend(&args.backend)?;
+    let strategy: Strategy = args.strategy.parse()?;
+    let config = TrainConfig {
+        strategy,
+        epochs: args.epochs,
+        batch_size: args.batch,
+        lr_head: args.lr_head,
+        lr_encoder: args.lr_encoder,
+        weight_decay: args.weight_decay,
+        schedule: match args.schedule.as_str() {
+            "linear" => Schedule::Linear,
+            "constant" => Schedule::Constant,
+            other => {
+                return Err(Error::Invalid(format!(
+                    "unknown schedule \"{other}\" (expected linear or constant)"
+                )));
+            }
+        },
+        warmup_fraction: args.warmup,
+        max_grad_norm: (args.max_grad_norm > 0.0).then_some(args.max_grad_norm),
+        seed: args.seed,
+        valid_fraction: if args.valid.is_some() {
+            0.0
+        } else {
+            args.valid_fraction
+        },
+        patience: (args.patience > 0).then_some(args.patience),
+        class_weighting: match args.class_weights.as_str() {
+            "auto" => ClassWeighting::Auto,
+            "none" => ClassWeighting::None,
+            "balanced" => ClassWeighting::Balanced,
+            other => {
+                return Err(Error::Invalid(format!(
+                    "unknown class weighting \"{other}\" (expected auto, none or balanced)"
+                )));
+            }
+        },
+        max_len: args.max_len,
+        cache: !args.no_cache,
+        cache_limit_bytes: args.cache_limit_mb.map(|mb| mb * 1_000_000),
+        dropout: !args.no_dropout,
+    };
+    config.validate()?;
+
+    // Base model, or a previous webtune model to continue.
+    let (base, head, fixed_labels) = if is_exported(&args.model) {
+        let c = export::import(&export::read_dir(&args.model)?, &backend.device)?;
+        eprintln!(
+            "webtune: continuing from {} ({} labels)",
+            args.model.display(),
+            c.labels.len()
+        );
+        (c.engine, Some(c.head), Some(c.labels))
+    } else {
+        (
+            Engine::load(
+                &ModelFiles::read_dir(&args.model)?,
+                &backend.device,
+                args.max_len,
+            )?,
+            None,
+            None,
+        )
+    };
+
+    let parsed = read_data(&args.data, &args.columns)?;
+    eprintln!(
+        "webtune: {}: {} examples ({} format, text column \"{}\", label column \"{}\")",
+        args.data.display(),
+        parsed.examples.len(),
+        parsed.format,
+        parsed.text_column,
+        parsed.label_column
+    );
+    let full = match &fixed_labels {
+        Some(labels) => parsed.into_dataset_with(labels),
+        None => parsed.into_training_set(),
+    }
+    .map_err(|e| Error::Invalid(e.to_string()))?;
+    let (train_set, valid_set) = match &args.valid {
+        Some(path) => (
+            full.clone(),
+            labelled(path, &args.columns, &full.label_set)?,
+        ),
+        None => {
+            let (t, v) = stratified_split(&full, config.valid_fraction, config.seed);
+            (full.subset(&t), full.subset(&v))
+        }
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::Relaxed) {
+                std::process::exit(130);
+            }
+            eprintln!("\nwebtune: stopping after this step (Ctrl-C again to quit now)");
+        });
+    }
+    let mut host = CliHost {
+        quiet: args.quiet,
+        stop,
+        last_print: Instant::now(),
+        cache_started: None,
+        cache_seconds: 0.0,
+        rss_samples: Vec::new(),
+    };
+    let started = Instant::now();
+    let outcome = pollster::block_on(webtune::train::train(
+        &base, head, &train_set, &valid_set, &config, &mut host,
+    ))?;
+    let train_seconds = started.elapsed().as_secs_f64();
+
+    let classifier = Classifier::from_training(&base, &outcome);
+    let final_metrics = outcome
+        .best_epoch
+        .and_then(|e| outcome.epochs[e - 1].valid.clone());
+    let training = json!({
+        "strategy": config.strategy.to_string(),
+        "config": config,
+        "base_model": args.model.display().to_string(),
+        "data": args.data.display().to_string(),
+        "train_examples": train_set.len(),
+        "valid_examples": valid_set.len(),
+        "best_epoch": outcome.best_epoch,
+        "valid_metrics": final_metrics,
+    });
+    let meta = ExportMeta {
+        training: Some(training.clone()),
+        adapter: args.lora_adapter,
+    };
+    let files = pollster::block_on(export::export(&classifier, &meta))?;
+    export::write_dir(&files, &args.out)?;
+    let epoch_seconds: Vec<f64> = outcome.epochs.iter().map(|e| e.train_seconds).collect();
+    let metrics = json!({
+        "labels": outcome.labels.names(),
+        "training": training,
+        "backend": backend.info,
+        "cache": outcome.cache,
+        "cache_seconds": host.cache_seconds,
+        "epochs": outcome.epochs,
+        "epoch_seconds": epoch_seconds,
+        "train_seconds": train_seconds,
+        "cancelled": outcome.cancelled,
+        "stopped_early": outcome.stopped_early,
+        "step_losses": outcome.step_losses,
+        "peak_rss_bytes": peak_rss_bytes(),
+        "rss_samples": host.rss_samples,
+    });
+    let path = args.out.join("metrics.json");
+    std::fs::write(
+        &path,
+        serde_json::to_vec_pretty(&metrics).expect("serialisable"),
+    )
+    .map_err(io_err(&path.display().to_string()))?;
+    eprintln!("webtune: wrote {} and metrics.json", args.out.display());
+    Ok(())
+}
+
+/// Resident memory of this process now (Linux `VmRSS`).
+fn rss_bytes() -> Option<u64> {
+    proc_status_kb("VmRSS:").map(|kb| kb * 1024)
+}
+
+fn proc_status_kb(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), for the benchmark.
+fn peak_rss_bytes() -> Option<u64> {
+    proc_status_kb("VmHWM:").map(|kb| kb * 1024)
+}
+
+fn load_classifier(dir: &Path, backend: &BackendArgs) -> Result<(Backend, Classifier)> {
+    let b = init_backend(backend)?;
+    let c = export::import(&export::read_dir(dir)?, &b.device)?;
+    Ok((b, c))
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Embed { model, normalize, backend, max_len, batch } => {
-            let backend = backend::init_native(backend.parse::<BackendChoice>()?)?;
-            eprintln!("webtune: backend {}", backend.info.describe());
+        Command::Embed {
+            model,
+            normalize,
+            backend,
+            max_len,
+            batch,
+        } => {
+            let backend = init_backend(&backend)?;
             let engine = Engine::load(&ModelFiles::read_dir(&model)?, &backend.device, max_len)?;
-            let texts: Vec<String> = std::io::stdin()
-                .lock()
-                .lines()
-                .collect::<std::io::Result<_>>()
-                .map_err(|e| Error::Io(format!("stdin: {e}")))?;
-            let limits = BatchLimits { max_batch: batch.max(1), ..BatchLimits::default() };
+            let texts = stdin_lines()?;
+            let limits = BatchLimits {
+                max_batch: batch.max(1),
+                ..BatchLimits::default()
+            };
             let embeddings = pollster::block_on(engine.embed(&texts, normalize, limits))?;
             let mut out = BufWriter::new(std::io::stdout().lock());
             for e in embeddings {
-                serde_json::to_writer(&mut out, &e).map_err(|e| Error::Io(format!("stdout: {e}")))?;
-                writeln!(out).map_err(|e| Error::Io(format!("stdout: {e}")))?;
+                serde_json::to_writer(&mut out, &e)
+                    .map_err(|e| Error::Io(format!("stdout: {e}")))?;
+                writeln!(out).map_err(io_err("stdout"))?;
             }
-            out.flush().map_err(|e| Error::Io(format!("stdout: {e}")))?;
+            out.flush().map_err(io_err("stdout"))
+        }
+        Command::Train(args) => train(&args),
+        Command::Eval {
+            model,
+            data,
+            columns,
+            backend,
+        } => {
+            let (_, c) = load_classifier(&model, &backend)?;
+            let set = labelled(&data, &columns, &c.labels)?;
+            let m = pollster::block_on(c.evaluate(&set, BatchLimits::default()))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&m).expect("serialisable")
+            );
             Ok(())
+        }
+        Command::Predict { model, backend } => {
+            let (_, c) = load_classifier(&model, &backend)?;
+            let texts = stdin_lines()?;
+            let predictions = pollster::block_on(c.predict(&texts, BatchLimits::default()))?;
+            let mut out = BufWriter::new(std::io::stdout().lock());
+            for p in predictions {
+                let probs: BTreeMap<&str, f32> = c
+                    .labels
+                    .names()
+                    .iter()
+                    .map(String::as_str)
+                    .zip(p.probabilities.iter().copied())
+                    .collect();
+                let line = json!({"label": p.label, "probabilities": probs});
+                writeln!(out, "{line}").map_err(io_err("stdout"))?;
+            }
+            out.flush().map_err(io_err("stdout"))
         }
     }
 }

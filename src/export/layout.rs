@@ -1,0 +1,113 @@
+//! The sentence-transformers folder layout (what sentence-transformers 6.2 writes for an encoder
+//! + mean pooling + Dense stack): `SentenceTransformer(dir).encode(texts)` returns webtune's
+//! logits, and `transformers.AutoModel.from_pretrained(dir)` loads the encoder. Not labelled
+//! `BertForSequenceClassification`: that class pools through [CLS] and the pooler and would
+//! load, then silently predict something else.
+
+use serde_json::{Value, json};
+
+use crate::data::LabelSet;
+use crate::{Error, Result};
+
+pub const MODULES: &str = "modules.json";
+pub const CONFIG: &str = "config.json";
+pub const ST_CONFIG: &str = "config_sentence_transformers.json";
+pub const SBERT_CONFIG: &str = "sentence_bert_config.json";
+pub const WEIGHTS: &str = "model.safetensors";
+pub const TOKENIZER: &str = "tokenizer.json";
+pub const TOKENIZER_CONFIG: &str = "tokenizer_config.json";
+pub const POOLING_CONFIG: &str = "1_Pooling/config.json";
+pub const DENSE_CONFIG: &str = "2_Dense/config.json";
+pub const DENSE_WEIGHTS: &str = "2_Dense/model.safetensors";
+pub const WEBTUNE: &str = "webtune.json";
+pub const ADAPTER_CONFIG: &str = "adapter/adapter_config.json";
+pub const ADAPTER_WEIGHTS: &str = "adapter/adapter_model.safetensors";
+
+fn pretty(v: &Value) -> Vec<u8> {
+    let mut s = serde_json::to_vec_pretty(v).expect("JSON values serialise");
+    s.push(b'\n');
+    s
+}
+
+pub fn modules_json() -> Vec<u8> {
+    pretty(&json!([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.base.modules.dense.Dense"}
+    ]))
+}
+
+/// The base model's `config.json` with the label maps added (and the architecture pinned to
+/// `BertModel`, which is what the encoder is).
+pub fn config_json(base_config: &[u8], labels: &LabelSet) -> Result<Vec<u8>> {
+    let mut config: Value = serde_json::from_slice(base_config)
+        .map_err(|e| Error::Config(format!("not valid JSON: {e}")))?;
+    let obj = config
+        .as_object_mut()
+        .ok_or_else(|| Error::Config("not a JSON object".into()))?;
+    let id2label: serde_json::Map<String, Value> = labels
+        .names()
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (i.to_string(), Value::from(n.clone())))
+        .collect();
+    let label2id: serde_json::Map<String, Value> = labels
+        .names()
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), Value::from(i)))
+        .collect();
+    obj.insert("architectures".into(), json!(["BertModel"]));
+    obj.insert("id2label".into(), Value::Object(id2label));
+    obj.insert("label2id".into(), Value::Object(label2id));
+    obj.remove("_name_or_path");
+    Ok(pretty(&config))
+}
+
+pub fn st_config_json() -> Vec<u8> {
+    pretty(&json!({
+        "__version__": {"sentence_transformers": "6.2.0", "webtune": env!("CARGO_PKG_VERSION")},
+        "model_type": "SentenceTransformer",
+        "prompts": {"query": "", "document": ""},
+        "default_prompt_name": null,
+        "similarity_fn_name": "cosine"
+    }))
+}
+
+pub fn sbert_config_json(max_len: usize) -> Vec<u8> {
+    pretty(&json!({
+        "max_seq_length": max_len,
+        "do_lower_case": false,
+        "transformer_task": "feature-extraction",
+        "modality_config": {"text": {"method": "forward", "method_output_name": "last_hidden_state"}},
+        "module_output_name": "token_embeddings"
+    }))
+}
+
+pub fn tokenizer_config_json(max_len: usize) -> Vec<u8> {
+    pretty(&json!({
+        "tokenizer_class": "BertTokenizer",
+        "do_lower_case": true,
+        "model_max_length": max_len,
+        "unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]", "mask_token": "[MASK]"
+    }))
+}
+
+pub fn pooling_json(hidden: usize) -> Vec<u8> {
+    pretty(&json!({"embedding_dimension": hidden, "pooling_mode": "mean", "include_prompt": true}))
+}
+
+pub fn dense_json(hidden: usize, classes: usize) -> Vec<u8> {
+    pretty(&json!({
+        "in_features": hidden,
+        "out_features": classes,
+        "bias": true,
+        "activation_function": "torch.nn.modules.linear.Identity",
+        "module_input_name": "sentence_embedding",
+        "module_output_name": "sentence_embedding"
+    }))
+}
+
+pub fn to_json(v: &Value) -> Vec<u8> {
+    pretty(v)
+}

@@ -1,0 +1,305 @@
+//! Export and import of fine-tuned models in the sentence-transformers layout: a folder natively,
+//! a zip in the browser. Python loads it and computes exactly what webtune computes; webtune
+//! loads it back to predict or to continue training.
+
+pub mod archive;
+pub mod layout;
+pub mod tensors;
+
+use std::collections::BTreeMap;
+
+use burn::prelude::*;
+use serde_json::{Value, json};
+
+use crate::classifier::Classifier;
+use crate::data::LabelSet;
+use crate::engine::{Engine, ModelFiles, read_f32};
+use crate::weights::{load_dense_head, names};
+use crate::{Error, Result};
+use tensors::{HostTensors, encoder_tensors, to_safetensors};
+
+/// One file of an exported model, by its path inside the folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What else goes into `webtune.json`: how the model was made.
+#[derive(Debug, Clone, Default)]
+pub struct ExportMeta {
+    /// Free-form JSON: strategy, training settings, validation metrics, base model.
+    pub training: Option<Value>,
+    /// Also write the LoRA adapters on their own (PEFT layout) under `adapter/`.
+    pub adapter: bool,
+}
+
+/// Builds every file of the exported model. Tensors are read back asynchronously, so this runs
+/// in a browser too. LoRA weights are exported merged (`W + scale·A·B`).
+pub async fn export(c: &Classifier, meta: &ExportMeta) -> Result<Vec<ExportFile>> {
+    let hidden = c.engine.config.hidden_size;
+    let k = c.labels.len();
+    let max_len = c.engine.tokenizer.max_len();
+    let mut files = Vec::new();
+    let mut add = |path: &str, bytes: Vec<u8>| {
+        files.push(ExportFile {
+            path: path.to_string(),
+            bytes,
+        })
+    };
+
+    add(layout::MODULES, layout::modules_json());
+    add(
+        layout::CONFIG,
+        layout::config_json(&c.engine.config_json, &c.labels)?,
+    );
+    add(layout::ST_CONFIG, layout::st_config_json());
+    add(layout::SBERT_CONFIG, layout::sbert_config_json(max_len));
+    add(layout::TOKENIZER, c.engine.tokenizer_json.clone());
+    add(
+        layout::TOKENIZER_CONFIG,
+        layout::tokenizer_config_json(max_len),
+    );
+    add(layout::POOLING_CONFIG, layout::pooling_json(hidden));
+    add(layout::DENSE_CONFIG, layout::dense_json(hidden, k));
+
+    let mut metadata = std::collections::HashMap::new();
+    metadata.insert("format".to_string(), "pt".to_string());
+    let encoder = encoder_tensors(&c.engine.encoder).await?;
+    add(
+        layout::WEIGHTS,
+        to_safetensors(&encoder, Some(metadata.clone()))?,
+    );
+    let mut head = HostTensors::new();
+    tensors::linear(&mut head, names::DENSE_HEAD, &c.head).await?;
+    add(
+        layout::DENSE_WEIGHTS,
+        to_safetensors(&head, Some(metadata.clone()))?,
+    );
+
+    let adapters = lora_adapters(&c.engine).await?;
+    if meta.adapter && !adapters.0.is_empty() {
+        add(
+            layout::ADAPTER_WEIGHTS,
+            to_safetensors(&adapters.0, Some(metadata))?,
+        );
+        add(layout::ADAPTER_CONFIG, layout::to_json(&adapters.1));
+    }
+    add(
+        layout::WEBTUNE,
+        layout::to_json(&json!({
+            "webtune_version": env!("CARGO_PKG_VERSION"),
+            "labels": c.labels.names(),
+            "max_seq_length": max_len,
+            "lora_merged": !adapters.0.is_empty(),
+            "training": meta.training.clone().unwrap_or(Value::Null),
+        })),
+    );
+    Ok(files)
+}
+
+/// The LoRA factors in PEFT's layout (`lora_A` `[r, in]`, `lora_B` `[out, r]`) and its
+/// `adapter_config.json`; empty when the model has no adapters.
+async fn lora_adapters(engine: &Engine) -> Result<(HostTensors, Value)> {
+    let mut out = HostTensors::new();
+    let mut targets: Vec<&str> = Vec::new();
+    let mut layers: Vec<usize> = Vec::new();
+    let mut rank_alpha = (0usize, 0.0f64);
+    for (i, layer) in engine.encoder.layers.iter().enumerate() {
+        let p = names::layer(i);
+        for (path, linear) in tensors::layer_linears(layer) {
+            // PEFT matches modules by the end of their path: "query", "intermediate.dense".
+            let target = path.strip_prefix("attention.self.").unwrap_or(path);
+            let Some(adapter) = linear.weight.adapter() else {
+                continue;
+            };
+            let a = adapter.a.val();
+            let b = adapter.b.val();
+            let [d_in, r] = a.dims();
+            let [_, d_out] = b.dims();
+            let name = format!("base_model.model.{p}.{path}");
+            let a_v = read_f32(a).await?;
+            let b_v = read_f32(b).await?;
+            out.insert(
+                format!("{name}.lora_A.weight"),
+                (
+                    vec![r, d_in],
+                    crate::weights::reader::transpose(&a_v, d_in, r),
+                ),
+            );
+            out.insert(
+                format!("{name}.lora_B.weight"),
+                (
+                    vec![d_out, r],
+                    crate::weights::reader::transpose(&b_v, r, d_out),
+                ),
+            );
+            if !targets.contains(&target) {
+                targets.push(target);
+            }
+            if !layers.contains(&i) {
+                layers.push(i);
+            }
+            rank_alpha = (r, adapter.scale * r as f64);
+        }
+    }
+    let config = json!({
+        "peft_type": "LORA",
+        "task_type": "FEATURE_EXTRACTION",
+        "r": rank_alpha.0,
+        "lora_alpha": rank_alpha.1,
+        "lora_dropout": 0.0,
+        "bias": "none",
+        "target_modules": targets,
+        "layers_to_transform": layers,
+        "fan_in_fan_out": false,
+        "base_model_name_or_path": null
+    });
+    Ok((out, config))
+}
+
+/// Writes the files under `dir` (created if needed).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn write_dir(files: &[ExportFile], dir: &std::path::Path) -> Result<()> {
+    for f in files {
+        let path = dir.join(&f.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::Io(format!("{}: {e}", parent.display())))?;
+        }
+        std::fs::write(&path, &f.bytes)
+            .map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// Reads an exported model's files from a folder.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read_dir(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>> {
+    let mut files = BTreeMap::new();
+    for path in [
+        layout::MODULES,
+        layout::CONFIG,
+        layout::SBERT_CONFIG,
+        layout::TOKENIZER,
+        layout::WEIGHTS,
+        layout::POOLING_CONFIG,
+        layout::DENSE_CONFIG,
+        layout::DENSE_WEIGHTS,
+        layout::WEBTUNE,
+    ] {
+        let full = dir.join(path);
+        if full.exists() {
+            let bytes =
+                std::fs::read(&full).map_err(|e| Error::Io(format!("{}: {e}", full.display())))?;
+            files.insert(path.to_string(), bytes);
+        }
+    }
+    if files.is_empty() {
+        return Err(Error::Io(format!(
+            "{}: no model files found (expected config.json, model.safetensors, ...)",
+            dir.display()
+        )));
+    }
+    Ok(files)
+}
+
+fn required<'a>(files: &'a BTreeMap<String, Vec<u8>>, path: &str) -> Result<&'a Vec<u8>> {
+    files.get(path).ok_or_else(|| {
+        Error::Io(format!(
+            "{path} is missing: a webtune model is a sentence-transformers folder with an encoder, mean pooling and a Dense head"
+        ))
+    })
+}
+
+fn json_of(files: &BTreeMap<String, Vec<u8>>, path: &str) -> Result<Option<Value>> {
+    files
+        .get(path)
+        .map(|b| {
+            serde_json::from_slice(b).map_err(|e| Error::Io(format!("{path}: not valid JSON: {e}")))
+        })
+        .transpose()
+}
+
+/// Loads an exported model (folder files or unzipped archive) onto `device`.
+pub fn import(files: &BTreeMap<String, Vec<u8>>, device: &Device) -> Result<Classifier> {
+    if let Some(pooling) = json_of(files, layout::POOLING_CONFIG)? {
+        let mean = pooling.get("pooling_mode").and_then(Value::as_str) == Some("mean")
+            || pooling
+                .get("pooling_mode_mean_tokens")
+                .and_then(Value::as_bool)
+                == Some(true);
+        if !mean {
+            return Err(Error::Io(format!(
+                "{}: only mean pooling is supported",
+                layout::POOLING_CONFIG
+            )));
+        }
+    }
+    if let Some(dense) = json_of(files, layout::DENSE_CONFIG)? {
+        let act = dense
+            .get("activation_function")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !act.ends_with("Identity") {
+            return Err(Error::Io(format!(
+                "{}: the Dense head's activation is {act}; webtune heads are linear (Identity)",
+                layout::DENSE_CONFIG
+            )));
+        }
+    }
+    let config_bytes = required(files, layout::CONFIG)?;
+    let config: Value = serde_json::from_slice(config_bytes)
+        .map_err(|e| Error::Config(format!("not valid JSON: {e}")))?;
+    let max_len = json_of(files, layout::SBERT_CONFIG)?
+        .and_then(|v| v.get("max_seq_length").and_then(Value::as_u64))
+        .unwrap_or(crate::tokenize::DEFAULT_MAX_LEN as u64) as usize;
+    let base = ModelFiles {
+        config: config_bytes.clone(),
+        tokenizer: required(files, layout::TOKENIZER)?.clone(),
+        weights: required(files, layout::WEIGHTS)?.clone(),
+    };
+    let engine = Engine::load(&base, device, max_len)?;
+    let labels = labels_of(&config)?;
+    let head = load_dense_head(
+        required(files, layout::DENSE_WEIGHTS)?,
+        engine.config.hidden_size,
+        labels.len(),
+        device,
+    )?;
+    Ok(Classifier {
+        engine,
+        head,
+        labels,
+    })
+}
+
+/// Label names from `config.json`'s `id2label`, in id order.
+fn labels_of(config: &Value) -> Result<LabelSet> {
+    let map = config
+        .get("id2label")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            Error::Config("no id2label: this is a base model, not a fine-tuned classifier".into())
+        })?;
+    let mut pairs: Vec<(usize, String)> = map
+        .iter()
+        .map(|(k, v)| {
+            let id = k
+                .parse::<usize>()
+                .map_err(|_| Error::Config(format!("id2label key \"{k}\" is not a number")))?;
+            let name = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
+            Ok((id, name))
+        })
+        .collect::<Result<_>>()?;
+    pairs.sort();
+    if pairs.iter().enumerate().any(|(i, (id, _))| *id != i) {
+        return Err(Error::Config("id2label ids must be 0, 1, 2, ...".into()));
+    }
+    Ok(LabelSet::from_names(
+        pairs.into_iter().map(|(_, n)| n).collect(),
+    ))
+}

@@ -1,0 +1,143 @@
+//! The frozen-feature cache. The frozen bottom of the network computes the same thing for an
+//! example every epoch, so it runs once, without autodiff, and training runs only the top:
+//! from the hidden states entering the first trainable layer (with their masks), or — for the
+//! `head` strategy — from the pooled embeddings.
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+
+use crate::Result;
+use crate::engine::{BatchLimits, length_sorted_batches, read_f32};
+use crate::model::{ModelInput, TextClassifier, mean_pool};
+use crate::tokenize::{Encoded, PaddedBatch};
+
+use super::progress::{Progress, TrainHost};
+
+/// Where the cached features enter the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CachePoint {
+    /// Pooled sentence embeddings; only the head runs.
+    Pooled,
+    /// Hidden states entering encoder layer `k`.
+    Layer(usize),
+}
+
+impl CachePoint {
+    pub fn describe(&self) -> String {
+        match self {
+            CachePoint::Pooled => "pooled embeddings".into(),
+            CachePoint::Layer(k) => format!("hidden states entering layer {k}"),
+        }
+    }
+
+    /// Bytes needed for `examples` of the given token lengths.
+    pub fn bytes(&self, lengths: &[usize], hidden: usize) -> u64 {
+        let floats: usize = match self {
+            CachePoint::Pooled => lengths.len() * hidden,
+            CachePoint::Layer(_) => lengths.iter().sum::<usize>() * hidden,
+        };
+        floats as u64 * 4
+    }
+}
+
+/// Cached features of a set of examples, on the host (f32, unpadded).
+#[derive(Debug, Clone)]
+pub struct FeatureCache {
+    pub point: CachePoint,
+    pub hidden: usize,
+    /// `[len_i * hidden]` per example (`[hidden]` for pooled).
+    rows: Vec<Vec<f32>>,
+    lengths: Vec<usize>,
+}
+
+impl FeatureCache {
+    /// Runs the frozen part of `model` (a `valid()` copy: no autodiff, no dropout) over every
+    /// example, in length-sorted batches, reading results back asynchronously.
+    pub async fn build(
+        model: &TextClassifier,
+        encoded: &[Encoded],
+        point: CachePoint,
+        pad_id: u32,
+        device: &Device,
+        host: &mut dyn TrainHost,
+        done_before: usize,
+        total: usize,
+    ) -> Result<Self> {
+        let hidden = model.encoder.config.hidden_size;
+        let mut rows = vec![Vec::new(); encoded.len()];
+        let mut done = done_before;
+        for batch in length_sorted_batches(
+            encoded,
+            BatchLimits {
+                max_batch: 64,
+                max_tokens: 4096,
+            },
+        ) {
+            let items: Vec<&Encoded> = batch.iter().map(|&i| &encoded[i]).collect();
+            let padded = PaddedBatch::pad(&items, pad_id);
+            let input = ModelInput::from_batch(&padded, device);
+            match point {
+                CachePoint::Pooled => {
+                    let pooled = mean_pool(model.encoder.forward(&input), input.mask.clone());
+                    let values = read_f32(pooled).await?;
+                    for (r, &i) in batch.iter().enumerate() {
+                        rows[i] = values[r * hidden..(r + 1) * hidden].to_vec();
+                    }
+                }
+                CachePoint::Layer(k) => {
+                    let states = model.encoder.hidden_before(&input, k);
+                    let values = read_f32(states).await?;
+                    let stride = padded.seq_len * hidden;
+                    for (r, &i) in batch.iter().enumerate() {
+                        let len = encoded[i].len();
+                        rows[i] = values[r * stride..r * stride + len * hidden].to_vec();
+                    }
+                }
+            }
+            done += batch.len();
+            host.progress(&Progress::Caching { done, total });
+            host.yield_now().await;
+        }
+        Ok(FeatureCache {
+            point,
+            hidden,
+            rows,
+            lengths: encoded.iter().map(Encoded::len).collect(),
+        })
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> u64 {
+        self.rows.iter().map(|r| r.len() as u64 * 4).sum()
+    }
+
+    /// Logits of the examples at `batch`, from their cached features.
+    pub fn logits(&self, model: &TextClassifier, batch: &[usize], device: &Device) -> Tensor<2> {
+        let h = self.hidden;
+        match self.point {
+            CachePoint::Pooled => {
+                let mut data = Vec::with_capacity(batch.len() * h);
+                for &i in batch {
+                    data.extend_from_slice(&self.rows[i]);
+                }
+                let pooled =
+                    Tensor::<2>::from_data(TensorData::new(data, [batch.len(), h]), device);
+                model.head.forward(pooled)
+            }
+            CachePoint::Layer(k) => {
+                let t = batch.iter().map(|&i| self.lengths[i]).max().unwrap_or(0);
+                let mut data = vec![0.0f32; batch.len() * t * h];
+                let mut mask = vec![0.0f32; batch.len() * t];
+                for (r, &i) in batch.iter().enumerate() {
+                    let len = self.lengths[i];
+                    data[r * t * h..r * t * h + len * h].copy_from_slice(&self.rows[i]);
+                    mask[r * t..r * t + len].fill(1.0);
+                }
+                let hidden =
+                    Tensor::<3>::from_data(TensorData::new(data, [batch.len(), t, h]), device);
+                let mask = Tensor::<2>::from_data(TensorData::new(mask, [batch.len(), t]), device);
+                model.forward_from(hidden, mask, k)
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Training settings, with the defaults a first run should use.
+
+use serde::{Deserialize, Serialize};
+
+use super::optim::Schedule;
+use super::strategy::Strategy;
+
+/// How classes are weighted in the loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassWeighting {
+    /// Balanced weights when the largest class is more than 1.5× the smallest, else none.
+    Auto,
+    /// Every class weighs the same.
+    None,
+    /// `n / (classes · n_c)`, scikit-learn's "balanced".
+    Balanced,
+}
+
+/// Everything that shapes a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    pub strategy: Strategy,
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Peak learning rate of the classification head; `None` picks the strategy's default
+    /// (see [`TrainConfig::head_lr`]).
+    pub lr_head: Option<f64>,
+    /// Peak learning rate of the trainable encoder parameters; `None` picks the strategy's
+    /// default (see [`TrainConfig::encoder_lr`]).
+    pub lr_encoder: Option<f64>,
+    /// AdamW's decoupled weight decay.
+    pub weight_decay: f64,
+    pub schedule: Schedule,
+    /// Fraction of all steps spent warming up (linear schedule).
+    pub warmup_fraction: f64,
+    /// Clip the global gradient norm to this (`None`: no clipping).
+    pub max_grad_norm: Option<f64>,
+    pub seed: u64,
+    /// Held out from the training data when no validation set is given.
+    pub valid_fraction: f64,
+    /// Stop after this many epochs without a better validation macro-F1 (`None`: never).
+    pub patience: Option<usize>,
+    pub class_weighting: ClassWeighting,
+    /// Token limit per text.
+    pub max_len: usize,
+    /// Cache the frozen part's output (computed once) instead of recomputing it every step.
+    pub cache: bool,
+    /// Largest cache allowed, bytes; over it training runs uncached. `None`: the backend's
+    /// default (see `TrainHost::cache_limit`).
+    pub cache_limit_bytes: Option<u64>,
+    /// Dropout as the model's config says (true), or none at all (for exact reproducibility
+    /// checks such as cached-versus-uncached equality).
+    pub dropout: bool,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            strategy: Strategy::default(),
+            epochs: 4,
+            batch_size: 32,
+            lr_head: None,
+            lr_encoder: None,
+            weight_decay: 0.01,
+            schedule: Schedule::Linear,
+            warmup_fraction: 0.1,
+            max_grad_norm: Some(1.0),
+            seed: 0,
+            valid_fraction: 0.15,
+            patience: Some(2),
+            class_weighting: ClassWeighting::Auto,
+            max_len: crate::tokenize::DEFAULT_MAX_LEN,
+            cache: true,
+            cache_limit_bytes: None,
+            dropout: true,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The head learning rate in effect. Defaults chosen on held-out parts of SST-2's training
+    /// data (never its dev set; see README "Choosing the defaults"): 3e-3 when only the head
+    /// trains (mean 79.1 % vs 77.7 % for 1e-3 over three splits), else 1e-3.
+    pub fn head_lr(&self) -> f64 {
+        self.lr_head.unwrap_or(match self.strategy {
+            Strategy::Head => 3e-3,
+            _ => 1e-3,
+        })
+    }
+
+    /// The encoder learning rate in effect: 5e-5 for last-k (81.1 % vs 79.1 % for 2e-5 on
+    /// held-out splits), 2e-5 for full fine-tuning (the usual BERT rate), 5e-4 for LoRA
+    /// adapters (which start at zero and need larger steps).
+    pub fn encoder_lr(&self) -> f64 {
+        self.lr_encoder.unwrap_or(match self.strategy {
+            Strategy::Lora(_) => 5e-4,
+            Strategy::Full => 2e-5,
+            _ => 5e-5,
+        })
+    }
+
+    /// Checks the numbers a user can get wrong.
+    pub fn validate(&self) -> crate::Result<()> {
+        let bad = |m: String| Err(crate::Error::Invalid(m));
+        if self.epochs == 0 {
+            return bad("epochs must be at least 1".into());
+        }
+        if self.batch_size == 0 {
+            return bad("batch size must be at least 1".into());
+        }
+        for (name, v) in [
+            ("head learning rate", self.head_lr()),
+            ("encoder learning rate", self.encoder_lr()),
+        ] {
+            if !(v > 0.0 && v.is_finite()) {
+                return bad(format!("{name} must be a positive number, got {v}"));
+            }
+        }
+        if !(0.0..0.9).contains(&self.valid_fraction) {
+            return bad(format!(
+                "validation fraction must be in [0, 0.9), got {}",
+                self.valid_fraction
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.warmup_fraction) {
+            return bad(format!(
+                "warm-up fraction must be in [0, 1], got {}",
+                self.warmup_fraction
+            ));
+        }
+        if self.weight_decay < 0.0 {
+            return bad("weight decay must not be negative".into());
+        }
+        Ok(())
+    }
+
+    /// Per-class loss weights for `counts`, or `None` for unweighted.
+    pub fn class_weights(&self, counts: &[usize]) -> Option<Vec<f32>> {
+        let balanced = || {
+            let n: usize = counts.iter().sum();
+            counts
+                .iter()
+                .map(|&c| n as f32 / (counts.len() as f32 * c.max(1) as f32))
+                .collect()
+        };
+        match self.class_weighting {
+            ClassWeighting::None => None,
+            ClassWeighting::Balanced => Some(balanced()),
+            ClassWeighting::Auto => {
+                let max = counts.iter().copied().max().unwrap_or(0) as f64;
+                let min = counts.iter().copied().min().unwrap_or(0).max(1) as f64;
+                (max / min > 1.5).then(balanced)
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! What the training loop reports, and what it needs from its host (the CLI or the browser).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+
+use super::metrics::Metrics;
+
+/// The frozen-feature cache, as set up for a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CacheInfo {
+    pub enabled: bool,
+    /// What is cached: "pooled embeddings" or "hidden states entering layer K".
+    pub what: String,
+    /// Bytes the cache holds (or would hold).
+    pub bytes: u64,
+    pub limit_bytes: u64,
+    /// Why it is off, when it is.
+    pub reason: Option<String>,
+}
+
+/// One validation pass.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EpochReport {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub valid: Option<Metrics>,
+    /// The whole epoch: training steps plus validation.
+    pub seconds: f64,
+    /// The training steps alone (what an "epoch time" is usually compared on).
+    pub train_seconds: f64,
+    /// Training examples per second over the training steps.
+    pub examples_per_sec: f64,
+    /// Whether this epoch's model is the best so far (kept as the result).
+    pub best: bool,
+}
+
+/// Progress events, in order: `Started`, `Caching`*, (`Step`+ `Epoch`)+, `Finished`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Progress {
+    #[serde(rename_all = "camelCase")]
+    Started {
+        strategy: String,
+        train_examples: usize,
+        valid_examples: usize,
+        steps_per_epoch: usize,
+        total_steps: usize,
+        trainable_params: usize,
+        total_params: usize,
+        labels: Vec<String>,
+        class_weights: Option<Vec<f32>>,
+        cache: CacheInfo,
+    },
+    /// The cache fills, `done` of `total` examples.
+    Caching {
+        done: usize,
+        total: usize,
+    },
+    #[serde(rename_all = "camelCase")]
+    Step {
+        step: usize,
+        total_steps: usize,
+        epoch: usize,
+        loss: f64,
+        lr_head: f64,
+        lr_encoder: f64,
+        examples_per_sec: f64,
+        eta_seconds: f64,
+    },
+    Epoch(EpochReport),
+    #[serde(rename_all = "camelCase")]
+    Finished {
+        epochs_run: usize,
+        best_epoch: Option<usize>,
+        stopped_early: bool,
+        cancelled: bool,
+        seconds: f64,
+    },
+}
+
+/// A boxed future the host returns to let its event loop run.
+pub type Yield = Pin<Box<dyn Future<Output = ()>>>;
+
+/// What the loop needs from where it runs.
+pub trait TrainHost {
+    /// Receives every progress event.
+    fn progress(&mut self, event: &Progress);
+    /// Polled between steps; `true` stops the run cleanly (the best model so far is kept).
+    fn cancelled(&self) -> bool {
+        false
+    }
+    /// Awaited between steps: in a browser worker it must reach the event loop so a Stop
+    /// message can arrive; natively it does nothing.
+    fn yield_now(&self) -> Yield {
+        Box::pin(std::future::ready(()))
+    }
+    /// Default cache limit in bytes for this host and backend.
+    fn cache_limit(&self) -> u64 {
+        2 << 30
+    }
+}

@@ -1,0 +1,410 @@
+//! The training loop: async throughout (no synchronous tensor read, so it runs unchanged in a
+//! browser), cancellable between steps, reporting after every step and every epoch.
+
+use burn::module::{Module, Param};
+use burn::nn::Linear;
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use web_time::Instant;
+
+use crate::data::{Dataset, LabelSet};
+use crate::engine::{Engine, read_f32};
+use crate::model::loss::cross_entropy;
+use crate::model::{ModelInput, TextClassifier};
+use crate::rng::SplitMix64;
+use crate::tokenize::{Encoded, PaddedBatch};
+use crate::{Error, Result};
+
+use super::batches::epoch_batches;
+use super::cache::{CachePoint, FeatureCache};
+use super::config::TrainConfig;
+use super::metrics::{Metrics, argmax_rows};
+use super::optim::{Optimizer, lr_factor};
+use super::progress::{CacheInfo, EpochReport, Progress, TrainHost};
+
+/// A fine-tuned classifier and how it got there.
+#[derive(Debug, Clone)]
+pub struct TrainOutcome {
+    /// The best model (by validation macro-F1), or the last one without validation data. On the
+    /// plain (non-autodiff) device, ready for inference and export.
+    pub model: TextClassifier,
+    pub labels: LabelSet,
+    pub epochs: Vec<EpochReport>,
+    pub best_epoch: Option<usize>,
+    pub cancelled: bool,
+    pub stopped_early: bool,
+    pub cache: CacheInfo,
+    /// Mean training loss of each step, in order.
+    pub step_losses: Vec<f64>,
+}
+
+/// A new linear head, initialised as PyTorch's `nn.Linear` (uniform ±1/√fan_in), from `seed`.
+pub fn new_head(hidden: usize, classes: usize, seed: u64, device: &Device) -> Linear {
+    let mut rng = SplitMix64::new(seed ^ 0x4845_4144);
+    let bound = 1.0 / (hidden as f64).sqrt();
+    let mut uniform = |n: usize| -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) as f32
+                    * bound as f32
+            })
+            .collect()
+    };
+    Linear {
+        weight: Param::from_data(
+            TensorData::new(uniform(hidden * classes), [hidden, classes]),
+            device,
+        ),
+        bias: Some(Param::from_data(
+            TensorData::new(uniform(classes), [classes]),
+            device,
+        )),
+    }
+}
+
+/// Counts (trainable, total) scalar parameters.
+fn count_params(model: &TextClassifier) -> (usize, usize) {
+    struct Counter(usize, usize);
+    impl burn::module::ModuleVisitor for Counter {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let n = param.shape().num_elements();
+            self.1 += n;
+            if param.is_require_grad() {
+                self.0 += n;
+            }
+        }
+    }
+    let mut c = Counter(0, 0);
+    model.visit(&mut c);
+    (c.0, c.1)
+}
+
+/// Examples on their way into the network: cached features, or token ids run end to end.
+enum Source<'a> {
+    Cached(FeatureCache),
+    Tokens(&'a [Encoded]),
+}
+
+impl Source<'_> {
+    fn logits(
+        &self,
+        model: &TextClassifier,
+        batch: &[usize],
+        device: &Device,
+        pad_id: u32,
+    ) -> Tensor<2> {
+        match self {
+            Source::Cached(cache) => cache.logits(model, batch, device),
+            Source::Tokens(encoded) => {
+                let items: Vec<&Encoded> = batch.iter().map(|&i| &encoded[i]).collect();
+                model.forward(&ModelInput::from_batch(
+                    &PaddedBatch::pad(&items, pad_id),
+                    device,
+                ))
+            }
+        }
+    }
+}
+
+fn targets(labels: &[usize], batch: &[usize], device: &Device) -> Tensor<1, Int> {
+    let t: Vec<i64> = batch.iter().map(|&i| labels[i] as i64).collect();
+    Tensor::from_data(TensorData::new(t, [batch.len()]), device)
+}
+
+/// Evaluates `model` (plain device) on `source`: metrics and mean loss.
+async fn evaluate(
+    model: &TextClassifier,
+    source: &Source<'_>,
+    labels: &[usize],
+    names: &[String],
+    device: &Device,
+    pad_id: u32,
+    lengths: &[usize],
+) -> Result<Metrics> {
+    let k = names.len();
+    let mut predicted = vec![0usize; labels.len()];
+    let mut loss_sum = 0.0f64;
+    // Length-sorted chunks keep padding low.
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    order.sort_by_key(|&i| lengths[i]);
+    for batch in order.chunks(64) {
+        let logits = source.logits(model, batch, device, pad_id);
+        let loss = cross_entropy(logits.clone(), targets(labels, batch, device), None);
+        let values = read_f32(logits).await?;
+        let loss = read_f32(loss).await?[0] as f64;
+        loss_sum += loss * batch.len() as f64;
+        for (r, p) in argmax_rows(&values, k).into_iter().enumerate() {
+            predicted[batch[r]] = p;
+        }
+    }
+    let loss = if labels.is_empty() {
+        None
+    } else {
+        Some(loss_sum / labels.len() as f64)
+    };
+    Ok(Metrics::compute(names, labels, &predicted, loss))
+}
+
+/// Fine-tunes a classifier on `train`, validating on `valid` (may be empty) after each epoch.
+///
+/// `base` supplies the tokenizer and the pretrained encoder; `head` continues training a
+/// previously exported model when given (its label set must match `train`'s).
+pub async fn train(
+    base: &Engine,
+    head: Option<Linear>,
+    train: &Dataset,
+    valid: &Dataset,
+    config: &TrainConfig,
+    host: &mut dyn TrainHost,
+) -> Result<TrainOutcome> {
+    config.validate()?;
+    let started = Instant::now();
+    let n_layers = base.encoder.num_layers();
+    config.strategy.validate(n_layers)?;
+    if train.is_empty() {
+        return Err(Error::Invalid("the training set is empty".into()));
+    }
+    let labels = train.label_set.clone();
+    let k = labels.len();
+    let plain = base.device.clone();
+    let device = plain.clone().autodiff();
+    device.seed(config.seed);
+    plain.seed(config.seed);
+    crate::model::dropout::seed(config.seed);
+    let pad_id = base.tokenizer.pad_id();
+
+    // Tokenise once.
+    let max_len = config.max_len.min(base.tokenizer.max_len());
+    let tokenizer = if max_len == base.tokenizer.max_len() {
+        base.tokenizer.clone()
+    } else {
+        base.tokenizer.with_max_len(max_len)?
+    };
+    let train_enc = tokenizer.encode_all(&train.texts)?;
+    let valid_enc = tokenizer.encode_all(&valid.texts)?;
+    let train_len: Vec<usize> = train_enc.iter().map(Encoded::len).collect();
+    let valid_len: Vec<usize> = valid_enc.iter().map(Encoded::len).collect();
+
+    // The model on the autodiff device, frozen as the strategy says.
+    let hidden = base.config.hidden_size;
+    let head = match head {
+        Some(h) => {
+            if h.weight.dims() != [hidden, k] {
+                return Err(Error::Invalid(format!(
+                    "the model's head has {} outputs but the data has {k} labels",
+                    h.weight.dims()[1]
+                )));
+            }
+            h
+        }
+        None => new_head(hidden, k, config.seed, &plain),
+    };
+    let mut encoder = base.encoder.clone();
+    if !config.dropout {
+        encoder.set_dropout(0.0, 0.0);
+    }
+    let model = TextClassifier { encoder, head }.train();
+    let mut model = config.strategy.apply(model);
+    let (trainable, total_params) = count_params(&model);
+
+    // The cache.
+    let point = match config.strategy.first_trainable_layer(n_layers) {
+        None => Some(CachePoint::Pooled),
+        Some(k) if config.strategy.cacheable() => Some(CachePoint::Layer(k)),
+        Some(_) => None,
+    };
+    let limit = config
+        .cache_limit_bytes
+        .unwrap_or_else(|| host.cache_limit());
+    let needed = point
+        .map(|p| p.bytes(&train_len, hidden) + p.bytes(&valid_len, hidden))
+        .unwrap_or(0);
+    let cache_reason = match point {
+        None => Some(
+            "the strategy trains every layer, embeddings included: nothing is constant".to_string(),
+        ),
+        Some(_) if !config.cache => Some("disabled by the settings".to_string()),
+        Some(_) if needed > limit => Some(format!(
+            "it would need {:.1} MB, over the {:.1} MB limit: every step runs the frozen layers",
+            needed as f64 / 1e6,
+            limit as f64 / 1e6
+        )),
+        Some(_) => None,
+    };
+    let mut cache_info = CacheInfo {
+        enabled: cache_reason.is_none(),
+        what: point
+            .map(|p| p.describe())
+            .unwrap_or_else(|| "nothing".into()),
+        bytes: if cache_reason.is_none() { needed } else { 0 },
+        limit_bytes: limit,
+        reason: cache_reason,
+    };
+
+    let steps_per_epoch = train.len().div_ceil(config.batch_size);
+    let total_steps = steps_per_epoch * config.epochs;
+    let warmup = (config.warmup_fraction * total_steps as f64).round() as usize;
+    let class_weights = config.class_weights(&train.class_counts());
+    host.progress(&Progress::Started {
+        strategy: config.strategy.to_string(),
+        train_examples: train.len(),
+        valid_examples: valid.len(),
+        steps_per_epoch,
+        total_steps,
+        trainable_params: trainable,
+        total_params,
+        labels: labels.names().to_vec(),
+        class_weights: class_weights.clone(),
+        cache: cache_info.clone(),
+    });
+
+    let (train_src, valid_src) = match (cache_info.enabled, point) {
+        (true, Some(point)) => {
+            let frozen = model.valid();
+            let total = train.len() + valid.len();
+            let t = FeatureCache::build(&frozen, &train_enc, point, pad_id, &plain, host, 0, total)
+                .await?;
+            let v = FeatureCache::build(
+                &frozen,
+                &valid_enc,
+                point,
+                pad_id,
+                &plain,
+                host,
+                train.len(),
+                total,
+            )
+            .await?;
+            cache_info.bytes = t.bytes() + v.bytes();
+            (Source::Cached(t), Source::Cached(v))
+        }
+        _ => (Source::Tokens(&train_enc), Source::Tokens(&valid_enc)),
+    };
+
+    let weights = class_weights
+        .as_ref()
+        .map(|w| Tensor::<1>::from_data(TensorData::new(w.clone(), [k]), &device));
+    let mut optimizer = Optimizer::new(config.weight_decay, config.max_grad_norm);
+    let lr_head = config.head_lr();
+    let lr_encoder = config.encoder_lr();
+    let mut step = 0usize;
+    let mut epochs: Vec<EpochReport> = Vec::new();
+    let mut best: Option<(f64, usize, TextClassifier)> = None;
+    let mut step_losses = Vec::with_capacity(total_steps);
+    let mut cancelled = false;
+    let mut stopped_early = false;
+    let train_clock = Instant::now();
+    let mut examples_seen = 0usize;
+
+    'epochs: for epoch in 0..config.epochs {
+        let epoch_clock = Instant::now();
+        let mut loss_sum = 0.0;
+        let mut seen = 0usize;
+        for batch in epoch_batches(&train_len, config.batch_size, config.seed, epoch) {
+            if host.cancelled() {
+                cancelled = true;
+                break 'epochs;
+            }
+            let factor = lr_factor(config.schedule, step, total_steps, warmup);
+            let logits = train_src.logits(&model, &batch, &device, pad_id);
+            let loss = cross_entropy(
+                logits,
+                targets(&train.labels, &batch, &device),
+                weights.clone(),
+            );
+            let value = loss.clone().inner();
+            model = optimizer.step(model, loss, lr_head * factor, lr_encoder * factor);
+            let loss = read_f32(value).await?[0] as f64;
+            if !loss.is_finite() {
+                return Err(Error::Backend(format!(
+                    "the loss became {loss} at step {step}: try a lower learning rate"
+                )));
+            }
+            step += 1;
+            seen += batch.len();
+            examples_seen += batch.len();
+            loss_sum += loss * batch.len() as f64;
+            step_losses.push(loss);
+            let elapsed = train_clock.elapsed().as_secs_f64();
+            let rate = examples_seen as f64 / elapsed.max(1e-9);
+            host.progress(&Progress::Step {
+                step,
+                total_steps,
+                epoch: epoch + 1,
+                loss,
+                lr_head: lr_head * factor,
+                lr_encoder: lr_encoder * factor,
+                examples_per_sec: rate,
+                eta_seconds: (total_steps - step) as f64 * elapsed / step as f64,
+            });
+            host.yield_now().await;
+        }
+
+        let train_seconds = epoch_clock.elapsed().as_secs_f64();
+        let snapshot = model.valid();
+        let metrics = if valid.is_empty() {
+            None
+        } else {
+            Some(
+                evaluate(
+                    &snapshot,
+                    &valid_src,
+                    &valid.labels,
+                    labels.names(),
+                    &plain,
+                    pad_id,
+                    &valid_len,
+                )
+                .await?,
+            )
+        };
+        let score = metrics.as_ref().map(|m| m.macro_f1).unwrap_or(epoch as f64);
+        let is_best = best.as_ref().is_none_or(|(s, _, _)| score > *s);
+        if is_best {
+            best = Some((score, epoch + 1, snapshot));
+        }
+        let report = EpochReport {
+            epoch: epoch + 1,
+            train_loss: loss_sum / seen.max(1) as f64,
+            valid: metrics,
+            seconds: epoch_clock.elapsed().as_secs_f64(),
+            train_seconds,
+            examples_per_sec: seen as f64 / train_seconds.max(1e-9),
+            best: is_best,
+        };
+        host.progress(&Progress::Epoch(report.clone()));
+        epochs.push(report);
+        host.yield_now().await;
+        if let (Some(patience), Some((_, best_epoch, _))) = (config.patience, &best)
+            && !valid.is_empty()
+            && epoch + 1 - best_epoch >= patience
+            && epoch + 1 < config.epochs
+        {
+            stopped_early = true;
+            break;
+        }
+    }
+
+    let (best_epoch, model) = match best {
+        Some((_, e, m)) => (Some(e), m),
+        // Cancelled before the first epoch ended: the model as it is.
+        None => (None, model.valid()),
+    };
+    host.progress(&Progress::Finished {
+        epochs_run: epochs.len(),
+        best_epoch,
+        stopped_early,
+        cancelled,
+        seconds: started.elapsed().as_secs_f64(),
+    });
+    Ok(TrainOutcome {
+        model,
+        labels,
+        epochs,
+        best_epoch,
+        cancelled,
+        stopped_early,
+        cache: cache_info,
+        step_losses,
+    })
+}

@@ -1,0 +1,255 @@
+//! Export writes the sentence-transformers layout (names, shapes, configs as sentence-transformers
+//! 6.2 writes them), and import gives back a model with identical predictions — from a folder,
+//! from a zip, with LoRA adapters merged.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::train_support::*;
+use common::*;
+use safetensors::SafeTensors;
+use serde_json::Value;
+use webtune::classifier::Classifier;
+use webtune::engine::BatchLimits;
+use webtune::export::{self, ExportMeta, archive, layout};
+use webtune::train::{LoraSpec, Strategy, TrainConfig, train};
+
+const PROBES: &[&str] = &[
+    "a gorgeous, witty, seductive movie.",
+    "dull and far too long",
+    "",
+    "東京 🙂",
+];
+
+fn trained(strategy: Strategy) -> Classifier {
+    let engine = cpu_engine();
+    let config = TrainConfig {
+        strategy,
+        epochs: 1,
+        batch_size: 16,
+        ..TrainConfig::default()
+    };
+    let outcome = pollster::block_on(train(
+        &engine,
+        None,
+        &sst2("train-2000.csv", 64),
+        &sst2("dev.csv", 16),
+        &config,
+        &mut RecordingHost::default(),
+    ))
+    .unwrap();
+    Classifier::from_training(&engine, &outcome)
+}
+
+fn logits(c: &Classifier) -> Vec<f32> {
+    pollster::block_on(c.logits(PROBES, BatchLimits::default())).unwrap()
+}
+
+fn files_map(files: &[export::ExportFile]) -> BTreeMap<String, Vec<u8>> {
+    files
+        .iter()
+        .map(|f| (f.path.clone(), f.bytes.clone()))
+        .collect()
+}
+
+fn json(files: &BTreeMap<String, Vec<u8>>, path: &str) -> Value {
+    serde_json::from_slice(&files[path]).unwrap()
+}
+
+fn st_layout(path: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(shared_dir().join("notes/st-layout").join(path)).unwrap())
+        .unwrap()
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("webtune-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn export_matches_the_sentence_transformers_layout_and_round_trips() {
+    let c = trained(Strategy::Head);
+    let files = files_map(&pollster::block_on(export::export(&c, &ExportMeta::default())).unwrap());
+
+    // Configs as sentence-transformers 6.2 writes them for this stack.
+    assert_eq!(json(&files, layout::MODULES), st_layout("modules.json"));
+    assert_eq!(
+        json(&files, layout::POOLING_CONFIG),
+        st_layout("1_Pooling/config.json")
+    );
+    let mut dense = st_layout("2_Dense/config.json");
+    dense["out_features"] = Value::from(2);
+    assert_eq!(json(&files, layout::DENSE_CONFIG), dense);
+    let sbert = json(&files, layout::SBERT_CONFIG);
+    for (k, v) in st_layout("sentence_bert_config.json").as_object().unwrap() {
+        assert_eq!(&sbert[k], v, "sentence_bert_config.json {k}");
+    }
+    assert_eq!(sbert["max_seq_length"], 128);
+    let config = json(&files, layout::CONFIG);
+    assert_eq!(
+        config["id2label"],
+        serde_json::json!({"0": "negative", "1": "positive"})
+    );
+    assert_eq!(
+        config["label2id"],
+        serde_json::json!({"negative": 0, "positive": 1})
+    );
+    assert_eq!(config["architectures"], serde_json::json!(["BertModel"]));
+    for key in [
+        "hidden_size",
+        "num_hidden_layers",
+        "layer_norm_eps",
+        "vocab_size",
+        "hidden_act",
+    ] {
+        assert_eq!(
+            config[key],
+            st_layout("config.json")[key],
+            "config.json {key}"
+        );
+    }
+
+    // The encoder under its original names and shapes; frozen (head strategy) → bitwise equal.
+    let original = std::fs::read(model_dir().join("model.safetensors")).unwrap();
+    let original = SafeTensors::deserialize(&original).unwrap();
+    let exported = SafeTensors::deserialize(&files[layout::WEIGHTS]).unwrap();
+    let mut want: Vec<&str> = original
+        .names()
+        .into_iter()
+        .filter(|n| *n != "embeddings.position_ids" && !n.starts_with("pooler."))
+        .collect();
+    want.sort();
+    let mut got = exported.names();
+    got.sort();
+    assert_eq!(got, want);
+    for name in got {
+        let (a, b) = (
+            exported.tensor(name).unwrap(),
+            original.tensor(name).unwrap(),
+        );
+        assert_eq!(a.shape(), b.shape(), "{name}");
+        assert_eq!(
+            a.data(),
+            b.data(),
+            "{name}: frozen weights are written back bit for bit"
+        );
+    }
+    let dense_w = SafeTensors::deserialize(&files[layout::DENSE_WEIGHTS]).unwrap();
+    assert_eq!(dense_w.tensor("linear.weight").unwrap().shape(), [2, 384]);
+    assert_eq!(dense_w.tensor("linear.bias").unwrap().shape(), [2]);
+
+    // Folder round trip: identical predictions.
+    let dir = temp_dir("export");
+    let list = pollster::block_on(export::export(&c, &ExportMeta::default())).unwrap();
+    export::write_dir(&list, &dir).unwrap();
+    let back = export::import(&export::read_dir(&dir).unwrap(), &c.engine.device).unwrap();
+    assert_eq!(back.labels, c.labels);
+    assert_eq!(logits(&back), logits(&c));
+
+    // Zip round trip: identical predictions.
+    let zip = archive::to_zip(&list).unwrap();
+    let back = export::import(&archive::from_zip(&zip).unwrap(), &c.engine.device).unwrap();
+    assert_eq!(logits(&back), logits(&c));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn lora_exports_merged_weights_and_the_adapter_alone() {
+    let c = trained(Strategy::Lora(LoraSpec {
+        rank: 4,
+        alpha: 8.0,
+        layers: Some(2),
+        ffn: false,
+    }));
+    let files = files_map(
+        &pollster::block_on(export::export(
+            &c,
+            &ExportMeta {
+                adapter: true,
+                ..Default::default()
+            },
+        ))
+        .unwrap(),
+    );
+    let back = export::import(&files, &c.engine.device).unwrap();
+    let (a, b) = (logits(&c), logits(&back));
+    assert!(
+        max_abs_diff(&a, &b) <= 1e-5,
+        "merged export predicts as the adapted model: {a:?} vs {b:?}"
+    );
+    assert!(
+        back.engine.encoder.layers[5]
+            .attention
+            .query
+            .weight
+            .adapter()
+            .is_none(),
+        "import holds merged weights"
+    );
+
+    let adapter = SafeTensors::deserialize(&files[layout::ADAPTER_WEIGHTS]).unwrap();
+    let mut names = adapter.names();
+    names.sort();
+    assert_eq!(
+        names.len(),
+        8,
+        "A and B for query and value of layers 4 and 5"
+    );
+    let a = adapter
+        .tensor("base_model.model.encoder.layer.5.attention.self.query.lora_A.weight")
+        .unwrap();
+    let b = adapter
+        .tensor("base_model.model.encoder.layer.5.attention.self.query.lora_B.weight")
+        .unwrap();
+    assert_eq!((a.shape(), b.shape()), (&[4, 384][..], &[384, 4][..]));
+    let cfg = json(&files, layout::ADAPTER_CONFIG);
+    assert_eq!(
+        (cfg["r"].as_u64(), cfg["lora_alpha"].as_f64()),
+        (Some(4), Some(8.0))
+    );
+    assert_eq!(cfg["layers_to_transform"], serde_json::json!([4, 5]));
+}
+
+#[test]
+fn an_imported_model_continues_training_with_its_labels() {
+    let c = trained(Strategy::Head);
+    let files = files_map(&pollster::block_on(export::export(&c, &ExportMeta::default())).unwrap());
+    let back = export::import(&files, &c.engine.device).unwrap();
+    let config = TrainConfig {
+        strategy: Strategy::Head,
+        epochs: 1,
+        batch_size: 16,
+        ..TrainConfig::default()
+    };
+    let train_set = sst2("train-2000.csv", 32);
+    assert_eq!(train_set.label_set, back.labels);
+    let outcome = pollster::block_on(train(
+        &back.engine,
+        Some(back.head.clone()),
+        &train_set,
+        &sst2("dev.csv", 8),
+        &config,
+        &mut RecordingHost::default(),
+    ))
+    .unwrap();
+    assert_eq!(outcome.labels, back.labels);
+    assert_eq!(outcome.step_losses.len(), 2);
+}
+
+#[test]
+fn importing_a_base_model_as_a_classifier_says_what_is_missing() {
+    let mut files = BTreeMap::new();
+    for f in ["config.json", "tokenizer.json", "model.safetensors"] {
+        files.insert(f.to_string(), std::fs::read(model_dir().join(f)).unwrap());
+    }
+    let err = export::import(&files, &burn::prelude::Device::flex())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("no id2label") || err.contains("2_Dense"),
+        "{err}"
+    );
+}

@@ -1,0 +1,287 @@
+//! Fine-tuning on real SST-2 subsets (CPU backend): strategies freeze exactly what they claim,
+//! the frozen-feature cache changes nothing but speed, loss falls and validation accuracy beats
+//! chance, and a run can be cancelled between steps.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use common::train_support::*;
+use common::*;
+use webtune::classifier::Classifier;
+use webtune::engine::BatchLimits;
+use webtune::train::{LoraSpec, Progress, Strategy, TrainConfig, train};
+
+fn quick(strategy: Strategy) -> TrainConfig {
+    TrainConfig {
+        strategy,
+        epochs: 1,
+        batch_size: 16,
+        patience: None,
+        ..TrainConfig::default()
+    }
+}
+
+fn run(
+    config: &TrainConfig,
+    n_train: usize,
+    n_valid: usize,
+) -> (webtune::train::TrainOutcome, RecordingHost) {
+    let engine = cpu_engine();
+    let mut host = RecordingHost::default();
+    let outcome = pollster::block_on(train(
+        &engine,
+        None,
+        &sst2("train-2000.csv", n_train),
+        &sst2("dev.csv", n_valid),
+        config,
+        &mut host,
+    ))
+    .unwrap();
+    (outcome, host)
+}
+
+#[test]
+fn strategies_freeze_exactly_what_they_claim() {
+    let engine = cpu_engine();
+    let before_layers: Vec<_> = engine.encoder.layers.iter().map(param_values).collect();
+    let before_embeddings = param_values(&engine.encoder.embeddings);
+
+    for strategy in [Strategy::Head, Strategy::Last { k: 2 }, Strategy::Full] {
+        let (outcome, _) = run(&quick(strategy), 48, 16);
+        let enc = &outcome.model.encoder;
+        let trainable_from = match strategy {
+            Strategy::Head => 6,
+            Strategy::Last { k } => 6 - k,
+            _ => 0,
+        };
+        let emb = param_values(&enc.embeddings);
+        if strategy == Strategy::Full {
+            assert_ne!(emb, before_embeddings, "full: embeddings train");
+        } else {
+            assert_eq!(
+                emb, before_embeddings,
+                "{strategy}: embeddings bitwise unchanged"
+            );
+        }
+        for (i, layer) in enc.layers.iter().enumerate() {
+            let after = param_values(layer);
+            if i < trainable_from {
+                assert_eq!(
+                    after, before_layers[i],
+                    "{strategy}: layer {i} must be bitwise unchanged"
+                );
+            } else {
+                for (j, (a, b)) in after.iter().zip(&before_layers[i]).enumerate() {
+                    assert_ne!(a, b, "{strategy}: layer {i} tensor {j} must have trained");
+                }
+            }
+        }
+    }
+
+    // LoRA: every base weight is unchanged, including biases of adapted layers; only the
+    // adapters of the top two layers' query/value projections train.
+    let lora = Strategy::Lora(LoraSpec {
+        rank: 4,
+        alpha: 8.0,
+        layers: Some(2),
+        ffn: false,
+    });
+    let (outcome, _) = run(&quick(lora), 48, 16);
+    let enc = &outcome.model.encoder;
+    assert_eq!(param_values(&enc.embeddings), before_embeddings);
+    for (i, layer) in enc.layers.iter().enumerate() {
+        let a = &layer.attention;
+        for (name, linear, adapted) in [
+            ("query", &a.query, i >= 4),
+            ("value", &a.value, i >= 4),
+            ("key", &a.key, false),
+        ] {
+            let base = pollster::block_on(webtune::engine::read_f32(linear.weight.base())).unwrap();
+            let original = match name {
+                "query" => &engine.encoder.layers[i].attention.query,
+                "value" => &engine.encoder.layers[i].attention.value,
+                _ => &engine.encoder.layers[i].attention.key,
+            };
+            let original =
+                pollster::block_on(webtune::engine::read_f32(original.weight.base())).unwrap();
+            assert_eq!(
+                base, original,
+                "layer {i} {name}: LoRA base weight bitwise unchanged"
+            );
+            assert_eq!(
+                linear.weight.adapter().is_some(),
+                adapted,
+                "layer {i} {name}: adapter present"
+            );
+            if let Some(ad) = linear.weight.adapter() {
+                let b = pollster::block_on(webtune::engine::read_f32(ad.b.val())).unwrap();
+                assert!(
+                    b.iter().any(|&x| x != 0.0),
+                    "layer {i} {name}: adapter B trained"
+                );
+            }
+        }
+        let bias_before = param_values(
+            &engine.encoder.layers[i]
+                .attention
+                .query
+                .bias
+                .clone()
+                .unwrap(),
+        );
+        assert_eq!(
+            param_values(&a.query.bias.clone().unwrap()),
+            bias_before,
+            "layer {i}: bias frozen"
+        );
+    }
+}
+
+#[test]
+fn the_cache_gives_the_same_loss_at_every_step() {
+    for strategy in [
+        Strategy::Last { k: 2 },
+        Strategy::Head,
+        Strategy::Lora(LoraSpec {
+            layers: Some(3),
+            ..LoraSpec::default()
+        }),
+    ] {
+        let base = TrainConfig {
+            dropout: false,
+            epochs: 2,
+            ..quick(strategy)
+        };
+        let (cached, _) = run(&base, 64, 16);
+        let (uncached, _) = run(
+            &TrainConfig {
+                cache: false,
+                ..base.clone()
+            },
+            64,
+            16,
+        );
+        assert!(cached.cache.enabled, "{strategy}: cache used");
+        assert!(!uncached.cache.enabled);
+        assert_eq!(cached.step_losses.len(), 8);
+        for (step, (a, b)) in cached
+            .step_losses
+            .iter()
+            .zip(&uncached.step_losses)
+            .enumerate()
+        {
+            assert!(
+                (a - b).abs() <= 1e-5,
+                "{strategy} step {step}: cached {a} vs uncached {b}"
+            );
+        }
+        let (va, vb) = (
+            cached.epochs[1].valid.as_ref().unwrap(),
+            uncached.epochs[1].valid.as_ref().unwrap(),
+        );
+        assert!((va.loss.unwrap() - vb.loss.unwrap()).abs() <= 1e-5);
+    }
+}
+
+#[test]
+fn a_cache_over_its_limit_falls_back_to_running_the_frozen_layers() {
+    let config = TrainConfig {
+        cache_limit_bytes: Some(1000),
+        ..quick(Strategy::Last { k: 2 })
+    };
+    let (outcome, host) = run(&config, 32, 8);
+    assert!(!outcome.cache.enabled);
+    assert!(
+        outcome
+            .cache
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("over the 0.0 MB limit"),
+        "{:?}",
+        outcome.cache
+    );
+    assert!(matches!(host.events[0], Progress::Started { .. }));
+    assert_eq!(outcome.step_losses.len(), 2);
+}
+
+#[test]
+fn last2_learns_sst2_loss_falls_and_accuracy_beats_chance() {
+    let config = TrainConfig {
+        epochs: 3,
+        ..TrainConfig::default()
+    };
+    let (outcome, host) = run(&config, 600, 200);
+    let per_epoch = outcome.step_losses.len() / 3;
+    let first: f64 = outcome.step_losses[..per_epoch].iter().sum::<f64>() / per_epoch as f64;
+    let last: f64 = outcome.step_losses[2 * per_epoch..].iter().sum::<f64>() / per_epoch as f64;
+    assert!(last < first * 0.9, "mean loss fell from {first} to {last}");
+    eprintln!("mean loss {first:.4} -> {last:.4}");
+    let best = outcome.best_epoch.unwrap();
+    let acc = outcome.epochs[best - 1].valid.as_ref().unwrap().accuracy;
+    eprintln!("validation accuracy {acc}");
+    assert!(acc > 0.7, "validation accuracy {acc} (chance is 0.5)");
+
+    // Events arrive in order, with a step event per step and an epoch event per epoch.
+    let steps = host
+        .events
+        .iter()
+        .filter(|e| matches!(e, Progress::Step { .. }))
+        .count();
+    let epochs = host
+        .events
+        .iter()
+        .filter(|e| matches!(e, Progress::Epoch(_)))
+        .count();
+    assert_eq!((steps, epochs), (outcome.step_losses.len(), 3));
+    assert!(matches!(
+        host.events.last(),
+        Some(Progress::Finished {
+            cancelled: false,
+            ..
+        })
+    ));
+
+    // The trained classifier predicts dev sentences like the epoch's validation said.
+    let engine = cpu_engine();
+    let c = Classifier::from_training(&engine, &outcome);
+    let m = pollster::block_on(c.evaluate(&sst2("dev.csv", 200), BatchLimits::default())).unwrap();
+    assert!(
+        (m.accuracy - acc).abs() < 1e-9,
+        "evaluate {} vs epoch {acc}",
+        m.accuracy
+    );
+}
+
+#[test]
+fn training_stops_cleanly_between_steps_when_cancelled() {
+    let engine = cpu_engine();
+    let mut host = RecordingHost {
+        cancel_after: Some(3),
+        ..Default::default()
+    };
+    let config = TrainConfig {
+        epochs: 2,
+        batch_size: 8,
+        ..TrainConfig::default()
+    };
+    let outcome = pollster::block_on(train(
+        &engine,
+        None,
+        &sst2("train-2000.csv", 80),
+        &sst2("dev.csv", 8),
+        &config,
+        &mut host,
+    ))
+    .unwrap();
+    assert!(outcome.cancelled);
+    assert_eq!(outcome.step_losses.len(), 3);
+    assert!(outcome.epochs.is_empty());
+    assert!(matches!(
+        host.events.last(),
+        Some(Progress::Finished {
+            cancelled: true,
+            ..
+        })
+    ));
+}
