@@ -55,10 +55,17 @@ ensure_chromium() {
   fi
 }
 
+# The wasm-opt that wasm-pack.toml names (an npm release of binaryen), in target/tools.
+WASM_OPT="$ROOT/target/tools/node_modules/.bin/wasm-opt"
 ensure_wasm_opt() {
-  if [ "$(wcfg build.wasm-opt)" = true ] && ! command -v wasm-opt >/dev/null; then
-    log "installing binaryen (wasm-opt)"
-    apt_install binaryen
+  [ "$(wcfg build.wasm-opt)" = true ] || return 0
+  local package version
+  package=$(wcfg build.wasm-opt-package)
+  version=${package##*@}
+  if ! "$WASM_OPT" --version 2>/dev/null | grep -q "version ${version%%.*}"; then
+    log "installing $package (wasm-opt) into target/tools"
+    mkdir -p "$ROOT/target/tools"
+    (cd "$ROOT/target/tools" && npm install --no-audit --no-fund --no-save --loglevel=error "$package")
   fi
 }
 
@@ -80,4 +87,22 @@ start_static_server() {
   done
   echo "static server on port $port did not start" >&2
   return 1
+}
+
+# Security headers for the page (scripts/serve and the end-to-end tests use the same). The page's
+# own Content-Security-Policy, with connect-src limited to its origin and the chosen model host,
+# is written by www/csp.js; the worker gets its policy from these headers: it may load its own
+# module and wasm and connect nowhere else.
+PAGE_HEADERS=(
+  --header "X-Content-Type-Options: nosniff"
+  --header "Referrer-Policy: no-referrer"
+  --header-for ".html=Content-Security-Policy: object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+  --header-for "worker.js=Content-Security-Policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; object-src 'none'"
+)
+
+ensure_playwright() {
+  if [ ! -d "$ROOT/tests/e2e/node_modules/playwright-core" ]; then
+    log "installing playwright-core (npm; it drives Debian's chromium, no browser download)"
+    (cd "$ROOT/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 }

@@ -22,7 +22,7 @@ mimetypes.add_type("application/json", ".json")
 mimetypes.add_type("application/octet-stream", ".safetensors")
 
 
-def make_handler(mounts, cors, headers, quiet):
+def make_handler(mounts, cors, headers, suffix_headers, quiet):
     class Handler(http.server.SimpleHTTPRequestHandler):
         extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
                           ".wasm": "application/wasm", ".js": "text/javascript",
@@ -42,6 +42,12 @@ def make_handler(mounts, cors, headers, quiet):
                 self.send_header("Access-Control-Allow-Origin", "*")
             for name, value in headers:
                 self.send_header(name, value)
+            path = urllib.parse.urlsplit(self.path).path
+            if path.endswith("/"):
+                path += "index.html"
+            for suffix, (name, value) in suffix_headers:
+                if path.endswith(suffix):
+                    self.send_header(name, value)
             # Models are large and immutable per URL; the app shell must never be stale.
             if self.path.endswith((".safetensors",)):
                 self.send_header("Cache-Control", "public, max-age=3600")
@@ -61,7 +67,8 @@ def main():
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--mount", action="append", required=True, help="PREFIX=DIR, e.g. /=www")
     ap.add_argument("--cors", action="store_true")
-    ap.add_argument("--header", action="append", default=[], help="NAME: VALUE")
+    ap.add_argument("--header", action="append", default=[], help="NAME: VALUE, on every response")
+    ap.add_argument("--header-for", action="append", default=[], help="SUFFIX=NAME: VALUE, on paths ending in SUFFIX")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
 
@@ -75,8 +82,12 @@ def main():
         mounts.append((prefix, os.path.abspath(root)))
     mounts.sort(key=lambda m: len(m[0]), reverse=True)
     headers = [tuple(h.split(": ", 1)) for h in args.header]
+    suffix_headers = []
+    for h in args.header_for:
+        suffix, _, header = h.partition("=")
+        suffix_headers.append((suffix, tuple(header.split(": ", 1))))
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(mounts, args.cors, headers, args.quiet))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(mounts, args.cors, headers, suffix_headers, args.quiet))
     print(f"static-server: http://127.0.0.1:{args.port}/ ({', '.join(p + ' -> ' + r for p, r in mounts)})", flush=True)
     try:
         server.serve_forever()

@@ -1,0 +1,208 @@
+// End-to-end test of the page in Debian's Chromium, driven by playwright-core.
+//
+//   WEBTUNE_PAGE=http://127.0.0.1:8790/ node run.mjs      (scripts/test starts the server)
+//
+// Loads the model, drops a CSV, trains a short run on forced WebGPU and a longer one on the
+// automatically chosen backend, checks validation accuracy, live prediction, model download and
+// re-import (identical predictions), the cache on reload (no network request for the model),
+// bad files (each with its message, the page still usable), and that no request leaves for
+// anything but the page's own files and the model — and none carries dataset text.
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PAGE = process.env.WEBTUNE_PAGE || "http://127.0.0.1:8790/";
+const ART = join(here, "artifacts");
+mkdirSync(ART, { recursive: true });
+const origin = new URL(PAGE).origin;
+const tiny = join(here, "fixtures/tiny-sentiment.csv");
+const sample = join(here, "../../www/samples/support-tickets.csv");
+const datasetTexts = [tiny, sample].flatMap((f) => readFileSync(f, "utf8").split("\n").slice(1).map((l) => l.split(",")[0]).filter((t) => t.length > 6));
+
+const t0 = Date.now();
+const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+const timings = {};
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--enable-unsafe-webgpu", "--no-sandbox", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage"],
+});
+const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 800 } });
+
+// Every request the page or its worker makes.
+const requests = [];
+context.on("request", (r) => requests.push({ url: r.url(), method: r.method(), body: r.postData() || "" }));
+const consoleErrors = [];
+context.on("weberror", (e) => consoleErrors.push(String(e.error())));
+
+const page = await context.newPage();
+page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+page.setDefaultTimeout(600_000);
+
+const text = (sel) => page.locator(sel).innerText();
+async function shot(name) {
+  await page.screenshot({ path: join(ART, `${name}.png`), fullPage: true });
+  log("screenshot", name);
+}
+async function waitModelReady() {
+  await page.waitForFunction(() => /ready/.test(document.getElementById("model-status").textContent));
+}
+async function waitTrained() {
+  await page.waitForFunction(() => /^(Finished|Stopped)/.test(document.getElementById("progress-text").textContent));
+}
+async function predictionFor(sentence) {
+  await page.fill("#predict-input", "");
+  await page.fill("#predict-input", sentence);
+  await page.waitForFunction((s) => {
+    const p = document.getElementById("prediction");
+    return p.dataset.text === s && p.dataset.probs;
+  }, sentence);
+  return page.locator("#prediction").evaluate((p) => ({ label: p.dataset.label, probs: JSON.parse(p.dataset.probs) }));
+}
+
+// ------------------------------------------------------------------ 1. forced WebGPU, then CPU: a short run each
+async function tinyRun(backend) {
+  const start = Date.now();
+  await page.goto(`${PAGE}?backend=${backend}`);
+  await waitModelReady();
+  const status = await text("#backend-status");
+  log(status);
+  await page.setInputFiles("#dataset-input", tiny);
+  await page.waitForFunction(() => /24 examples/.test(document.getElementById("dataset-info").textContent));
+  await page.selectOption("#strategy", "last");
+  await page.fill("#last-k", "1");
+  await page.fill("#epochs", "2");
+  await page.fill("#batch-size", "8");
+  await page.click("#train-section details > summary"); // advanced settings
+  await page.fill("#valid-fraction", "0.25");
+  await page.click("#train-button");
+  await page.waitForFunction(() => /step [1-9]/.test(document.getElementById("progress-text").textContent));
+  const firstStepMs = Date.now() - start;
+  log(`${backend}: first training step ${firstStepMs} ms after opening the page`);
+  if (backend === "webgpu") await shot("01-webgpu-training");
+  await waitTrained();
+  const rate = await page.evaluate(() => window.__webtuneStats.examplesPerSec);
+  log(`${backend} run finished:`, await text("#progress-text"), `${rate.toFixed(2)} examples/s`);
+  assert.notEqual(await text("#val-accuracy"), "–");
+  return { status, firstStepMs, rate };
+}
+log("open", PAGE);
+const gpu = await tinyRun("webgpu");
+assert.match(gpu.status, /WebGPU/, "the forced backend is WebGPU");
+assert.equal(await page.locator("#backend-status").getAttribute("data-backend"), "wgpu");
+const cpu = await tinyRun("cpu");
+assert.equal(await page.locator("#backend-status").getAttribute("data-backend"), "cpu");
+Object.assign(timings, {
+  firstStepColdWebgpuMs: gpu.firstStepMs, firstStepCachedCpuMs: cpu.firstStepMs,
+  webgpuExamplesPerSec: gpu.rate, cpuExamplesPerSec: cpu.rate,
+});
+
+// ------------------------------------------------------------------ 2. automatic backend, longer run
+let start = Date.now();
+await page.goto(PAGE);
+await waitModelReady();
+timings.modelReadyCachedMs = Date.now() - start;
+const autoStatus = await text("#backend-status");
+log(autoStatus);
+await page.click("#sample-button");
+await page.waitForFunction(() => /75 examples, 3 classes/.test(document.getElementById("dataset-info").textContent));
+await shot("02-dataset-preview");
+await page.click("#train-button");
+await page.waitForFunction(() => /step [1-9]/.test(document.getElementById("progress-text").textContent));
+timings.firstStepCachedAutoMs = Date.now() - start;
+await page.waitForFunction(() => document.querySelectorAll("#chart circle").length >= 3);
+await shot("03-mid-training");
+await waitTrained();
+timings.autoExamplesPerSec = await page.evaluate(() => window.__webtuneStats.examplesPerSec);
+const acc = parseFloat(await text("#val-accuracy"));
+log("automatic-backend run:", await text("#progress-text"), "accuracy", acc);
+assert.ok(acc > 100 / 3 + 10, `validation accuracy ${acc}% is above chance (33%)`);
+await shot("04-trained");
+
+// ------------------------------------------------------------------ 3. try it
+const probe = "I was charged twice and want my money back";
+const before = await predictionFor(probe);
+log("prediction", before.label);
+assert.equal(before.label, "billing");
+await shot("05-prediction");
+
+// ------------------------------------------------------------------ 4. take it home and back
+const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-model")]);
+const zipPath = join(ART, "webtune-model.zip");
+await download.saveAs(zipPath);
+log("downloaded", zipPath);
+await page.setInputFiles("#model-zip", zipPath);
+await page.waitForFunction(() => /^Loaded webtune-model.zip/.test(document.getElementById("progress-text").textContent));
+const after = await predictionFor(probe);
+assert.deepEqual(after, before, "the re-imported model predicts exactly the same");
+
+// ------------------------------------------------------------------ 5. reload: model from cache
+const mark = requests.length;
+start = Date.now();
+await page.reload();
+await waitModelReady();
+assert.equal(await page.locator("#model-status").getAttribute("data-source"), "cache");
+const modelRequests = requests.slice(mark).filter((r) => r.url.includes("/models/"));
+assert.deepEqual(modelRequests, [], "no network request for the model on the second visit");
+await page.waitForFunction(() => /Kept in this browser/.test(document.getElementById("saved-status").textContent));
+const restored = await predictionFor(probe);
+assert.deepEqual(restored, before, "the kept model is restored after a reload");
+timings.reloadReadyMs = Date.now() - start;
+await shot("06-restored-after-reload");
+
+// ------------------------------------------------------------------ 6. bad files
+const bad = [
+  ["empty.csv", Buffer.alloc(0), /the file is empty/],
+  ["binary.csv", Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0, 1, 2, 3, 0xff]), /binary data/],
+  ["one-class.csv", Buffer.from("text,label\ngood film,pos\ngreat film,pos\nfine film,pos\n"), /only one class/],
+  ["columns.csv", Buffer.from("a,b,c\nred fox,1,x1\nblue cat,2,x2\ngreen owl,3,x3\npink pig,4,x4\n"), /could not tell which column holds the labels/],
+  ["huge.csv", join(ART, "huge.csv"), /limit is 32 MB/],
+];
+writeFileSync(join(ART, "huge.csv"), Buffer.alloc(50 * 1024 * 1024, 0x61)); // Playwright passes >50 MB by path
+for (const [name, content, expected] of bad) {
+  await page.setInputFiles("#dataset-input", typeof content === "string" ? content : { name, mimeType: "text/csv", buffer: content });
+  await page.waitForFunction((n) => document.getElementById("dataset-info").textContent.startsWith(n), name);
+  const problems = await text("#problem-list");
+  log(name, "->", problems.split("\n")[0]);
+  assert.match(problems, expected, `${name}: ${problems}`);
+  assert.ok(await page.locator("#train-button").isDisabled(), `${name}: cannot train on it`);
+  if (name === "one-class.csv") await shot("07-bad-file");
+}
+// Still usable: a good file enables training again.
+await page.setInputFiles("#dataset-input", tiny);
+await page.waitForFunction(() => /24 examples/.test(document.getElementById("dataset-info").textContent));
+assert.ok(await page.locator("#train-button").isEnabled(), "the page stays usable after bad files");
+
+// ------------------------------------------------------------------ 7. narrow window
+await page.setViewportSize({ width: 420, height: 900 });
+await shot("08-narrow");
+
+// ------------------------------------------------------------------ 8. privacy
+const blocked = await page.evaluate(async () => {
+  try { await fetch("https://example.com/"); return "reached"; } catch { return "blocked"; }
+});
+assert.equal(blocked, "blocked", "the Content-Security-Policy blocks other origins");
+const allowed = (u) => {
+  const url = new URL(u);
+  if (url.protocol === "blob:" || url.protocol === "data:") return true;
+  if (url.origin !== origin) return false;
+  return /^\/($|index\.html$|[\w-]+\.(js|css)$|pkg\/|models\/all-MiniLM-L6-v2\/(config\.json|tokenizer\.json|model\.safetensors)$|samples\/support-tickets\.csv$|favicon\.ico$)/.test(url.pathname);
+};
+const strange = requests.filter((r) => !allowed(r.url) && !r.url.startsWith("https://example.com"));
+assert.deepEqual(strange, [], "only the page's own files and the model files are requested");
+for (const r of requests) {
+  assert.notEqual(r.method, "POST", `no request sends data: ${r.method} ${r.url}`);
+  for (const t of datasetTexts) assert.ok(!r.body.includes(t) && !r.url.includes(encodeURIComponent(t)), `dataset text left the page in ${r.url}`);
+}
+const realErrors = consoleErrors.filter((e) => !/example\.com|Content Security Policy|Failed to fetch/.test(e));
+assert.deepEqual(realErrors, [], "no console errors in normal use");
+
+writeFileSync(join(ART, "timings.json"), JSON.stringify(timings, null, 2));
+log("timings", JSON.stringify(timings));
+log(`all end-to-end checks passed (${requests.length} requests, all to ${origin})`);
+await browser.close();

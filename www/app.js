@@ -1,0 +1,544 @@
+// The page: wires the controls to the worker that owns the engine. Dataset bytes are read with
+// the File API and handed to the worker; nothing is sent over the network.
+import { WorkerClient } from "./worker-client.js";
+import { DEFAULT_MODEL, FILES, loadModelFiles } from "./model-loader.js";
+import { TrainingChart } from "./chart.js";
+import { saveModel, loadSaved, clearSaved } from "./store.js";
+
+const $ = (id) => document.getElementById(id);
+const client = new WorkerClient("worker.js");
+const chart = new TrainingChart($("chart"));
+
+const state = {
+  backend: "auto",
+  modelReady: false,
+  dataset: null,      // {bytes, name}
+  summary: null,      // from the engine's parser
+  valid: null,        // {bytes, name}
+  training: false,
+  restoring: true,    // until the kept model (if any) is back
+  classifier: null,   // {labels}
+  history: { steps: [], epochs: [], started: null },
+  predictionsUrl: null,
+};
+
+// ---------------------------------------------------------------------------- status & errors
+function showError(message, hint = "") {
+  const b = $("error-banner");
+  b.textContent = hint ? `${message} — ${hint}` : message;
+  b.hidden = false;
+}
+function clearError() { $("error-banner").hidden = true; }
+
+/** Suggests what to do about common failures. */
+function hintFor(message) {
+  const m = message.toLowerCase();
+  if (m.includes("out of memory") || m.includes("outofmemory") || m.includes("allocation")) return "the device ran out of memory: try a smaller batch size or fewer trainable layers";
+  if (m.includes("webgpu") && (m.includes("no adapter") || m.includes("no webgpu") || m.includes("navigator.gpu"))) return "this browser has no usable WebGPU: choose “CPU (WebAssembly)” above";
+  if (m.includes("could not download")) return "check the address and your connection, then load the model again";
+  return "";
+}
+
+function describeBackend(info) {
+  if (!info) return "Backend: unknown";
+  if (info.backend === "wgpu") {
+    const a = info.adapter || {};
+    const name = [a.vendor, a.architecture].filter(Boolean).join(" ") || a.name || "unnamed adapter";
+    const kind = a.is_fallback ? "software adapter" : (a.device_type === "other" ? "GPU" : `${a.device_type} GPU`);
+    return `Backend: WebGPU on ${name} (${kind})${info.reason ? " — " + info.reason : ""}`;
+  }
+  return `Backend: CPU (WebAssembly)${info.reason ? " — " + info.reason : ""}`;
+}
+
+function setBackendStatus(info) {
+  $("backend-status").textContent = describeBackend(info);
+  $("backend-status").dataset.backend = info ? info.backend : "";
+}
+
+// ---------------------------------------------------------------------------- model
+function modelBase() {
+  return localStorage.getItem("webtune.modelBase") || DEFAULT_MODEL.base;
+}
+
+async function loadModel() {
+  clearError();
+  state.modelReady = false;
+  updateButtons();
+  const base = modelBase();
+  const isDefault = base === DEFAULT_MODEL.base;
+  const name = isDefault ? DEFAULT_MODEL.name : base;
+  const bar = $("model-progress");
+  const sizes = {};
+  $("model-status").textContent = `Loading ${name}…`;
+  try {
+    const { files, fromCache } = await loadModelFiles(base, {
+      sha256: isDefault ? DEFAULT_MODEL.sha256 : {},
+      onProgress: ({ file, received, total, fromCache }) => {
+        sizes[file] = { received, total: total || received };
+        const got = Object.values(sizes).reduce((a, s) => a + s.received, 0);
+        const all = Object.values(sizes).reduce((a, s) => a + s.total, 0);
+        bar.max = Math.max(all, 1);
+        bar.value = got;
+        const verb = fromCache ? "Reading from cache" : "Downloading";
+        $("model-status").textContent = `${verb} ${name}: ${file} ${(got / 1e6).toFixed(1)} / ${(all / 1e6).toFixed(1)} MB (${Math.round((100 * got) / Math.max(all, 1))}%)`;
+      },
+    });
+    $("model-status").textContent = `Preparing ${name} on the device…`;
+    const total = FILES.reduce((a, f) => a + files[f].length, 0);
+    const res = await client.call("loadModel", {
+      config: files["config.json"], tokenizer: files["tokenizer.json"], weights: files["model.safetensors"],
+      backend: state.backend, name,
+    }, FILES.map((f) => files[f].buffer));
+    setBackendStatus(res.backend);
+    state.modelReady = true;
+    $("model-status").textContent = `${name} ready (${(total / 1e6).toFixed(1)} MB, ${fromCache ? "loaded from cache" : "downloaded and cached"}).`;
+    $("model-status").dataset.source = fromCache ? "cache" : "network";
+  } catch (e) {
+    $("model-status").textContent = `Model not loaded: ${e.message}`;
+    showError(`Model not loaded: ${e.message}`, hintFor(e.message));
+  }
+  updateButtons();
+}
+
+async function loadModelFromDisk(fileList) {
+  const byName = {};
+  for (const f of fileList) byName[f.name] = f;
+  const missing = FILES.filter((f) => !byName[f]);
+  if (missing.length) return showError(`Choose all three files: missing ${missing.join(", ")}`);
+  const bytes = {};
+  for (const f of FILES) bytes[f] = new Uint8Array(await byName[f].arrayBuffer());
+  $("model-status").textContent = "Preparing the model from your files…";
+  try {
+    const res = await client.call("loadModel", {
+      config: bytes["config.json"], tokenizer: bytes["tokenizer.json"], weights: bytes["model.safetensors"],
+      backend: state.backend, name: "local files",
+    });
+    setBackendStatus(res.backend);
+    state.modelReady = true;
+    $("model-status").textContent = "Model from your files ready.";
+  } catch (e) {
+    showError(`Model not loaded: ${e.message}`, hintFor(e.message));
+  }
+  updateButtons();
+}
+
+// ---------------------------------------------------------------------------- dataset
+function fillTable(table, header, rows) {
+  table.replaceChildren();
+  if (header) {
+    const tr = table.createTHead().insertRow();
+    for (const h of header) { const th = document.createElement("th"); th.textContent = h; tr.appendChild(th); }
+  }
+  const body = table.createTBody();
+  for (const r of rows) {
+    const tr = body.insertRow();
+    for (const c of r) {
+      const td = tr.insertCell();
+      td.textContent = String(c).length > 140 ? String(c).slice(0, 140) + "…" : String(c);
+    }
+  }
+}
+
+function columnOptions() {
+  return { textColumn: $("text-column").value || undefined, labelColumn: $("label-column").value || undefined };
+}
+
+async function inspectDataset(options = {}) {
+  if (!state.dataset) return;
+  clearError();
+  const { bytes, name } = state.dataset;
+  try {
+    const s = await client.call("inspect", { bytes: bytes.slice(), name, options });
+    state.summary = s;
+    renderSummary(s);
+  } catch (e) {
+    state.summary = null;
+    $("dataset-summary").hidden = false;
+    $("dataset-info").textContent = `${name}: cannot be used.`;
+    $("problems").hidden = false;
+    const li = document.createElement("li");
+    li.textContent = e.message;
+    $("problem-list").replaceChildren(li);
+    fillTable($("preview-table"), null, []);
+    fillTable($("class-counts"), null, []);
+    for (const id of ["text-column", "label-column"]) $(id).replaceChildren();
+  }
+  updateButtons();
+}
+
+function renderSummary(s) {
+  $("dataset-summary").hidden = false;
+  const classes = s.classCounts.length;
+  $("dataset-info").textContent = `${s.fileName}: ${s.rows} examples, ${classes} class${classes === 1 ? "" : "es"} (${s.format.toUpperCase()}${s.hasHeader ? ", with a header" : ""}).`;
+  for (const [id, chosen] of [["text-column", s.textColumn], ["label-column", s.labelColumn]]) {
+    const sel = $(id);
+    sel.replaceChildren(...s.columns.map((c) => new Option(c, c, false, c === chosen)));
+    sel.disabled = s.format === "txt";
+  }
+  fillTable($("preview-table"), s.columns, s.preview);
+  fillTable($("class-counts"), ["class", "examples"], s.classCounts);
+  const list = $("problem-list");
+  list.replaceChildren(...s.problems.map((p) => {
+    const li = document.createElement("li");
+    li.textContent = p.line ? `line ${p.line}: ${p.message}` : p.message;
+    return li;
+  }));
+  if (s.moreProblems) {
+    const li = document.createElement("li");
+    li.textContent = `… and ${s.moreProblems} more`;
+    list.appendChild(li);
+  }
+  $("problems").hidden = s.problems.length === 0;
+}
+
+async function useDatasetFile(file) {
+  if (!file) return;
+  state.dataset = { bytes: new Uint8Array(await file.arrayBuffer()), name: file.name };
+  $("text-column").replaceChildren();
+  $("label-column").replaceChildren();
+  await inspectDataset();
+}
+
+// ---------------------------------------------------------------------------- training
+function trainConfig() {
+  const num = (id) => Number($(id).value);
+  const kind = $("strategy").value;
+  const strategy = kind === "last" ? { kind: "last", k: num("last-k") }
+    : kind === "lora" ? { kind: "lora", rank: num("lora-rank"), alpha: 2 * num("lora-rank"), layers: null, ffn: false }
+    : { kind };
+  const lrEnc = $("lr-encoder").value.trim();
+  const lrHead = $("lr-head").value.trim();
+  return {
+    strategy,
+    epochs: num("epochs"),
+    batch_size: num("batch-size"),
+    lr_head: lrHead === "" ? null : Number(lrHead),
+    lr_encoder: lrEnc === "" ? null : Number(lrEnc),
+    valid_fraction: num("valid-fraction"),
+    seed: num("seed"),
+    max_len: num("max-len"),
+    patience: num("patience") > 0 ? num("patience") : null,
+  };
+}
+
+function fmtSeconds(s) {
+  if (!Number.isFinite(s)) return "–";
+  return s < 90 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+function renderEpoch(r, labels) {
+  const v = r.valid;
+  if (!v) return;
+  $("val-accuracy").textContent = `${(100 * v.accuracy).toFixed(1)}%`;
+  $("val-f1").textContent = v.macro_f1.toFixed(3);
+  fillTable($("confusion"), ["true \\ predicted", ...labels], v.confusion_matrix.map((row, i) => [labels[i], ...row]));
+  fillTable($("per-class"), ["class", "precision", "recall", "F1", "support"],
+    v.per_class.map((c) => [c.label, c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support]));
+}
+
+function onProgress(ev) {
+  const bar = $("progress-bar");
+  const text = $("progress-text");
+  switch (ev.type) {
+    case "started":
+      state.history = { steps: [], epochs: [], started: ev, labels: ev.labels };
+      chart.reset(ev.totalSteps, ev.stepsPerEpoch);
+      bar.max = ev.totalSteps; bar.value = 0;
+      text.textContent = `${ev.strategy}: ${ev.trainExamples} training / ${ev.validExamples} validation examples; ` +
+        (ev.cache.enabled ? `caching ${ev.cache.what} (${(ev.cache.bytes / 1e6).toFixed(1)} MB)…` : `no cache: ${ev.cache.reason}`);
+      break;
+    case "caching":
+      text.textContent = `Preparing frozen features: ${ev.done} / ${ev.total} examples`;
+      break;
+    case "step":
+      window.__webtuneStats = { examplesPerSec: ev.examplesPerSec, step: ev.step };
+      bar.value = ev.step;
+      state.history.steps.push([ev.step, ev.loss]);
+      chart.addStep(ev.step, ev.loss);
+      text.textContent = `Epoch ${ev.epoch} · step ${ev.step}/${ev.totalSteps} · loss ${ev.loss.toFixed(4)} · ` +
+        `${ev.examplesPerSec.toFixed(1)} examples/s · ETA ${fmtSeconds(ev.etaSeconds)}`;
+      break;
+    case "epoch": {
+      state.history.epochs.push(ev);
+      const v = ev.valid;
+      chart.addEpoch(ev.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macro_f1 } : {});
+      renderEpoch(ev, state.history.labels);
+      break;
+    }
+    case "finished":
+      text.textContent = `${ev.cancelled ? "Stopped" : ev.stoppedEarly ? "Stopped early (no better validation F1)" : "Finished"} after ` +
+        `${ev.epochsRun} epoch${ev.epochsRun === 1 ? "" : "s"} in ${fmtSeconds(ev.seconds)}` +
+        (ev.bestEpoch ? `; keeping epoch ${ev.bestEpoch}, the best on validation.` : ".");
+      break;
+  }
+}
+client.onProgress = onProgress;
+client.onCrash = (e) => showError(`The engine stopped: ${e.message}`, "reload the page; a smaller batch size may help");
+
+async function train() {
+  if (!state.dataset || state.training) return;
+  clearError();
+  state.training = true;
+  updateButtons();
+  const request = { ...columnOptions(), config: trainConfig() };
+  if (state.valid) request.validFileName = state.valid.name;
+  try {
+    const res = await client.call("train", {
+      train: state.dataset.bytes.slice(), trainName: state.dataset.name,
+      valid: state.valid ? state.valid.bytes.slice() : null, request,
+      resume: $("continue-training").checked,
+    });
+    state.classifier = { labels: res.labels };
+    await persistModel();
+  } catch (e) {
+    $("progress-text").textContent = `Training failed: ${e.message}`;
+    showError(`Training failed: ${e.message}`, hintFor(e.message));
+  }
+  state.training = false;
+  updateButtons();
+  runPrediction();
+}
+
+async function persistModel() {
+  try {
+    const zip = await client.call("exportModel");
+    await saveModel({ zip, history: state.history, labels: state.classifier.labels, savedAt: new Date().toISOString() });
+    renderSaved({ savedAt: new Date().toISOString(), labels: state.classifier.labels });
+  } catch (e) {
+    $("saved-status").textContent = `Could not keep the model in this browser: ${e.message}`;
+  }
+}
+
+function renderSaved(entry) {
+  $("saved-status").textContent = entry
+    ? `Kept in this browser: the model trained ${new Date(entry.savedAt).toLocaleString()} (${entry.labels.join(", ")}).`
+    : "Nothing kept in this browser.";
+  $("clear-saved").hidden = !entry;
+}
+
+async function restoreSaved() {
+  let entry;
+  try { entry = await loadSaved(); } catch { entry = null; }
+  renderSaved(entry);
+  if (!entry) return;
+  try {
+    const res = await client.call("importModel", { zip: entry.zip, backend: state.backend });
+    state.classifier = { labels: res.labels };
+    state.history = entry.history || state.history;
+    const h = state.history;
+    if (h.started) {
+      chart.reset(h.started.totalSteps, h.started.stepsPerEpoch);
+      for (const [s, l] of h.steps) chart.losses.push([s, l]);
+      for (const e of h.epochs) {
+        const v = e.valid;
+        chart.addEpoch(e.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macro_f1 } : {});
+        renderEpoch(e, h.labels);
+      }
+      $("progress-text").textContent = "Restored the last trained model and its training history.";
+    }
+  } catch (e) {
+    $("saved-status").textContent = `The kept model could not be restored: ${e.message}`;
+  }
+  updateButtons();
+}
+
+// ---------------------------------------------------------------------------- prediction
+let predictTimer = null;
+let predictSeq = 0;
+async function runPrediction() {
+  const text = $("predict-input").value;
+  const out = $("prediction");
+  if (!state.classifier || !text.trim()) { out.replaceChildren(); return; }
+  const seq = ++predictSeq;
+  try {
+    const [p] = await client.call("predict", { texts: [text] });
+    if (seq !== predictSeq) return;
+    const title = document.createElement("p");
+    title.className = "label";
+    title.textContent = p.label;
+    const bars = state.classifier.labels.map((l, i) => {
+      const row = document.createElement("div");
+      row.className = "prob";
+      const name = document.createElement("span");
+      name.textContent = l;
+      const meter = document.createElement("meter");
+      meter.min = 0; meter.max = 1; meter.value = p.probabilities[i];
+      meter.setAttribute("aria-label", `${l} probability`);
+      const val = document.createElement("span");
+      val.textContent = `${(100 * p.probabilities[i]).toFixed(1)}%`;
+      row.append(name, meter, val);
+      return row;
+    });
+    out.replaceChildren(title, ...bars);
+    // Full precision for automation (the bars show one decimal).
+    out.dataset.label = p.label;
+    out.dataset.probs = JSON.stringify(p.probabilities);
+    out.dataset.text = text;
+  } catch (e) {
+    out.textContent = `Prediction failed: ${e.message}`;
+  }
+}
+
+function csvField(s) {
+  s = String(s);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+async function predictFile(file) {
+  if (!file || !state.classifier) return;
+  const text = await file.text();
+  const texts = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  if (!texts.length) return showError(`${file.name} has no lines to predict`);
+  $("progress-text").textContent = `Predicting ${texts.length} lines…`;
+  try {
+    const preds = await client.call("predict", { texts });
+    const labels = state.classifier.labels;
+    const lines = [["text", "label", ...labels.map((l) => `p_${l}`)].map(csvField).join(",")];
+    preds.forEach((p, i) => lines.push([texts[i], p.label, ...p.probabilities.map((x) => x.toFixed(6))].map(csvField).join(",")));
+    if (state.predictionsUrl) URL.revokeObjectURL(state.predictionsUrl);
+    state.predictionsUrl = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "text/csv" }));
+    const a = $("predictions-download");
+    a.href = state.predictionsUrl;
+    a.download = file.name.replace(/\.[^.]+$/, "") + "-predictions.csv";
+    a.hidden = false;
+    $("progress-text").textContent = `Predicted ${texts.length} lines from ${file.name}.`;
+  } catch (e) {
+    showError(`Prediction failed: ${e.message}`, hintFor(e.message));
+  }
+}
+
+// ---------------------------------------------------------------------------- export / import
+async function downloadModel() {
+  try {
+    const zip = await client.call("exportModel");
+    const url = URL.createObjectURL(new Blob([zip], { type: "application/zip" }));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = "webtune-model.zip";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (e) {
+    showError(`Export failed: ${e.message}`);
+  }
+}
+
+async function importModel(file) {
+  if (!file) return;
+  clearError();
+  try {
+    const zip = new Uint8Array(await file.arrayBuffer());
+    const res = await client.call("importModel", { zip, backend: state.backend });
+    state.classifier = { labels: res.labels };
+    $("progress-text").textContent = `Loaded ${file.name}: ${res.labels.length} classes (${res.labels.join(", ")}).`;
+    await persistModel();
+  } catch (e) {
+    showError(`Could not load ${file.name}: ${e.message}`);
+  }
+  updateButtons();
+  runPrediction();
+}
+
+// ---------------------------------------------------------------------------- controls
+function updateButtons() {
+  const usable = state.summary && state.summary.problems.length === 0;
+  $("train-button").disabled = !(state.modelReady && usable && !state.training && !state.restoring);
+  $("stop-button").disabled = !state.training;
+  $("continue-training").disabled = !state.classifier || state.training;
+  const canPredict = !!state.classifier && !state.training;
+  $("predict-input").disabled = !canPredict;
+  $("predict-input").placeholder = canPredict ? "Type a sentence to classify" : "Train or load a model first";
+  $("predict-file").disabled = !canPredict;
+  $("download-model").disabled = !canPredict;
+  $("backend-select").disabled = state.training;
+}
+
+function wire() {
+  $("dataset-input").addEventListener("change", (e) => useDatasetFile(e.target.files[0]));
+  $("valid-input").addEventListener("change", async (e) => {
+    const f = e.target.files[0];
+    state.valid = f ? { bytes: new Uint8Array(await f.arrayBuffer()), name: f.name } : null;
+  });
+  $("sample-button").addEventListener("click", async () => {
+    const r = await fetch("samples/support-tickets.csv");
+    state.dataset = { bytes: new Uint8Array(await r.arrayBuffer()), name: "support-tickets.csv" };
+    await inspectDataset();
+  });
+  for (const id of ["text-column", "label-column"]) $(id).addEventListener("change", () => inspectDataset(columnOptions()));
+  $("strategy").addEventListener("change", () => {
+    $("last-k-label").hidden = $("strategy").value !== "last";
+    $("lora-rank-label").hidden = $("strategy").value !== "lora";
+  });
+  $("train-button").addEventListener("click", train);
+  $("stop-button").addEventListener("click", () => {
+    $("progress-text").textContent = "Stopping after this step…";
+    client.call("stop");
+  });
+  $("predict-input").addEventListener("input", () => {
+    clearTimeout(predictTimer);
+    predictTimer = setTimeout(runPrediction, 250);
+  });
+  $("predict-file").addEventListener("change", (e) => predictFile(e.target.files[0]));
+  $("download-model").addEventListener("click", downloadModel);
+  $("model-zip").addEventListener("change", (e) => importModel(e.target.files[0]));
+  $("clear-saved").addEventListener("click", async () => { await clearSaved(); renderSaved(null); });
+  $("model-url-load").addEventListener("click", () => {
+    let url;
+    try { url = new URL($("model-url").value.trim()); } catch { return showError("Enter a full URL, e.g. https://huggingface.co/…/resolve/main/"); }
+    if (!url.pathname.endsWith("/")) url.pathname += "/";
+    localStorage.setItem("webtune.modelBase", url.href);
+    location.reload(); // the new policy (connect-src) only applies to a fresh page
+  });
+  $("model-default").addEventListener("click", () => { localStorage.removeItem("webtune.modelBase"); location.reload(); });
+  $("model-files").addEventListener("change", (e) => loadModelFromDisk(e.target.files));
+  $("backend-select").addEventListener("change", async (e) => {
+    state.backend = e.target.value;
+    clearError();
+    $("backend-status").textContent = "Backend: switching…";
+    try {
+      const res = await client.call("switchBackend", { backend: state.backend });
+      setBackendStatus(res.backend);
+    } catch (err) {
+      showError(`Could not switch backend: ${err.message}`, hintFor(err.message));
+    }
+  });
+
+  // Drag and drop anywhere on the page.
+  let depth = 0;
+  const overlay = $("drop-overlay");
+  const hasFiles = (e) => e.dataTransfer && [...e.dataTransfer.types].includes("Files");
+  document.addEventListener("dragenter", (e) => { if (hasFiles(e)) { depth++; overlay.hidden = false; } });
+  document.addEventListener("dragleave", () => { if (--depth <= 0) { depth = 0; overlay.hidden = true; } });
+  document.addEventListener("dragover", (e) => { if (hasFiles(e)) e.preventDefault(); });
+  document.addEventListener("drop", (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    depth = 0;
+    overlay.hidden = true;
+    const f = e.dataTransfer.files[0];
+    if (!f) return;
+    if (/\.zip$/i.test(f.name)) importModel(f);
+    else useDatasetFile(f);
+  });
+}
+
+async function main() {
+  const params = new URLSearchParams(location.search);
+  const forced = params.get("backend");
+  state.backend = forced === "webgpu" || forced === "cpu" ? forced : "auto";
+  $("backend-select").value = state.backend;
+  const saved = localStorage.getItem("webtune.modelBase");
+  if (saved) $("model-url").value = saved;
+  wire();
+  updateButtons();
+  if (!("gpu" in navigator) && state.backend === "webgpu") {
+    showError("This browser has no WebGPU", "choose “CPU (WebAssembly)” above");
+  }
+  await loadModel();
+  await restoreSaved();
+  state.restoring = false;
+  updateButtons();
+}
+
+main();
