@@ -22,6 +22,8 @@ pub struct Prediction {
     pub index: usize,
     /// Probability of each class, in label order.
     pub probabilities: Vec<f32>,
+    /// The head's raw outputs (what `SentenceTransformer(dir).encode` returns for the export).
+    pub logits: Vec<f32>,
 }
 
 /// A classifier on one device.
@@ -88,10 +90,12 @@ impl Classifier {
         Ok(softmax_rows(&logits, k)
             .into_iter()
             .zip(indices)
-            .map(|(probabilities, index)| Prediction {
+            .zip(logits.chunks_exact(k))
+            .map(|((probabilities, index), logits)| Prediction {
                 label: self.labels.name(index).to_string(),
                 index,
                 probabilities,
+                logits: logits.to_vec(),
             })
             .collect())
     }

@@ -1,7 +1,7 @@
 // A small SVG chart: training loss per step (left axis) and validation loss / accuracy /
 // macro-F1 per epoch (markers). No chart library.
 const NS = "http://www.w3.org/2000/svg";
-const W = 640, H = 260, PAD = { l: 44, r: 44, t: 12, b: 28 };
+const W = 640, H = 260, PAD = { l: 44, r: 44, t: 24, b: 28 };
 
 function el(name, attrs, text) {
   const e = document.createElementNS(NS, name);
@@ -60,7 +60,8 @@ export class TrainingChart {
       svg.appendChild(el("line", { x1: xe, x2: xe, y1: PAD.t, y2: PAD.t + ih, class: "epoch" }));
       svg.appendChild(el("text", { x: xe, y: H - 8, class: "tick", "text-anchor": "middle" }, `epoch ${e}`));
     }
-    svg.appendChild(el("text", { x: 4, y: PAD.t + 10, class: "axis" }, "loss"));
+    svg.appendChild(el("text", { x: 4, y: 12, class: "axis" }, "loss"));
+    svg.appendChild(el("text", { x: W - 4, y: 12, class: "axis", "text-anchor": "end" }, "accuracy, F1"));
 
     if (this.losses.length) {
       // Downsample to at most one point per pixel column.

@@ -65,7 +65,10 @@ pub async fn export(c: &Classifier, meta: &ExportMeta) -> Result<Vec<ExportFile>
 
     let mut metadata = std::collections::HashMap::new();
     metadata.insert("format".to_string(), "pt".to_string());
-    let encoder = encoder_tensors(&c.engine.encoder).await?;
+    let mut encoder = encoder_tensors(&c.engine.encoder).await?;
+    for (name, shape, values) in &c.engine.report.pooler {
+        encoder.insert(name.clone(), (shape.clone(), values.clone()));
+    }
     add(
         layout::WEIGHTS,
         to_safetensors(&encoder, Some(metadata.clone()))?,

@@ -21,12 +21,16 @@ use crate::model::{BertConfig, BertEncoder};
 use reader::{TensorReader, transpose};
 
 /// What the loader did besides building the model.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoadReport {
     /// `""` or `"bert."`.
     pub prefix: String,
     /// Tensors present in the file but not used (pooler, position ids, pre-training heads).
     pub skipped: Vec<String>,
+    /// The CLS pooler's tensors, when the file has them. Unused by webtune (it mean-pools), but
+    /// written back on export so `transformers.AutoModel` loads the encoder without newly
+    /// initialised weights.
+    pub pooler: Vec<(String, Vec<usize>, Vec<f32>)>,
 }
 
 /// Builds modules from a [`TensorReader`] on one device.
@@ -134,13 +138,17 @@ pub fn load_encoder(
         .map(|i| b.encoder_layer(i, c))
         .collect();
     let prefix = reader.prefix().to_string();
+    let pooler = names::POOLER
+        .iter()
+        .filter_map(|n| reader.read_passthrough(n).map(|(shape, v)| (n.to_string(), shape, v)))
+        .collect();
     let skipped = reader.finish(names::is_known_unused)?;
     let encoder = BertEncoder {
         embeddings,
         layers,
         config: config.clone(),
     };
-    Ok((encoder, LoadReport { prefix, skipped }))
+    Ok((encoder, LoadReport { prefix, skipped, pooler }))
 }
 
 /// Loads a `[num_labels, hidden]` Dense head (sentence-transformers' `2_Dense/model.safetensors`,

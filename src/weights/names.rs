@@ -41,5 +41,8 @@ pub fn is_known_unused(name: &str) -> bool {
         || name.starts_with("classifier.")
 }
 
+/// The CLS pooler of `BertModel` checkpoints (unused by mean pooling, kept for export).
+pub const POOLER: [&str; 2] = ["pooler.dense.weight", "pooler.dense.bias"];
+
 /// The Dense head inside the sentence-transformers `2_Dense/model.safetensors`.
 pub const DENSE_HEAD: &str = "linear";

@@ -94,6 +94,14 @@ impl<'a> TensorReader<'a> {
         }
     }
 
+    /// Reads a float tensor that may be absent, without counting it as used (it stays in the
+    /// skipped list): for tensors the model does not use but an export should keep.
+    pub fn read_passthrough(&self, name: &str) -> Option<(Vec<usize>, Vec<f32>)> {
+        let view = self.file.tensor(&format!("{}{}", self.prefix, name)).ok()?;
+        let values = to_f32(view.dtype(), view.data()).ok()?;
+        Some((view.shape().to_vec(), values))
+    }
+
     /// Ends reading: every tensor not read must be one `allowed_unused` accepts. Returns the
     /// skipped names, or one error listing every problem found.
     pub fn finish(mut self, allowed_unused: impl Fn(&str) -> bool) -> Result<Vec<String>> {

@@ -84,8 +84,8 @@ enum Command {
         #[command(flatten)]
         backend: BackendArgs,
     },
-    /// Predict: one text per line on stdin, one JSON line with the label and the class
-    /// probabilities per line on stdout.
+    /// Predict: one text per line on stdin, one JSON line per text on stdout with the label, the
+    /// class probabilities and the logits (in label order).
     Predict {
         #[arg(long)]
         model: PathBuf,
@@ -577,7 +577,7 @@ fn run(cli: Cli) -> Result<()> {
                     .map(String::as_str)
                     .zip(p.probabilities.iter().copied())
                     .collect();
-                let line = json!({"label": p.label, "probabilities": probs});
+                let line = json!({"label": p.label, "probabilities": probs, "logits": p.logits});
                 writeln!(out, "{line}").map_err(io_err("stdout"))?;
             }
             out.flush().map_err(io_err("stdout"))
