@@ -140,7 +140,11 @@ pub fn load_encoder(
     let prefix = reader.prefix().to_string();
     let pooler = names::POOLER
         .iter()
-        .filter_map(|n| reader.read_passthrough(n).map(|(shape, v)| (n.to_string(), shape, v)))
+        .filter_map(|n| {
+            reader
+                .read_passthrough(n)
+                .map(|(shape, v)| (n.to_string(), shape, v))
+        })
         .collect();
     let skipped = reader.finish(names::is_known_unused)?;
     let encoder = BertEncoder {
@@ -148,7 +152,14 @@ pub fn load_encoder(
         layers,
         config: config.clone(),
     };
-    Ok((encoder, LoadReport { prefix, skipped, pooler }))
+    Ok((
+        encoder,
+        LoadReport {
+            prefix,
+            skipped,
+            pooler,
+        },
+    ))
 }
 
 /// Loads a `[num_labels, hidden]` Dense head (sentence-transformers' `2_Dense/model.safetensors`,
