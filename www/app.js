@@ -242,6 +242,8 @@ function onProgress(ev) {
   switch (ev.type) {
     case "started":
       state.history = { steps: [], epochs: [], started: ev, labels: ev.labels };
+      // For automation (tests/e2e/bench.mjs reads the per-epoch metrics and timings).
+      window.__webtuneHistory = state.history;
       chart.reset(ev.totalSteps, ev.stepsPerEpoch);
       bar.max = ev.totalSteps; bar.value = 0;
       text.textContent = `${ev.strategy}: ${ev.trainExamples} training / ${ev.validExamples} validation examples; ` +
@@ -266,6 +268,7 @@ function onProgress(ev) {
       break;
     }
     case "finished":
+      state.history.finished = ev;
       text.textContent = `${ev.cancelled ? "Stopped" : ev.stoppedEarly ? "Stopped early (no better validation F1)" : "Finished"} after ` +
         `${ev.epochsRun} epoch${ev.epochsRun === 1 ? "" : "s"} in ${fmtSeconds(ev.seconds)}` +
         (ev.bestEpoch ? `; keeping epoch ${ev.bestEpoch}, the best on validation.` : ".");

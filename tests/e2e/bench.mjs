@@ -1,0 +1,136 @@
+// Fine-tuning benchmark in the browser: the real page, driven like a user would (drop the
+// training file, drop a validation file, pick strategy and seed, press Train), on the CPU
+// backend in wasm (`?backend=cpu`; WebGPU here is SwiftShader, far too slow for 4 epochs of
+// SST-2). Not a test: scripts/bench-browser runs it and writes target/bench/browser-results.json.
+//
+//   WEBTUNE_PAGE=http://127.0.0.1:8792/ STRATEGIES="head last2" SEEDS="0 1 2" PARALLEL=2 node bench.mjs OUT.json
+//
+// Each run is its own browser context (its own worker and wasm instance); PARALLEL runs at a
+// time. Accuracy is the last epoch's on the validation file (early stopping off), as in
+// scripts/bench. BACKENDS="webgpu cpu" with LIMIT_TRAIN / LIMIT_VALID (first rows of each file)
+// compares the two backends' examples/s on a set small enough for SwiftShader.
+import { chromium } from "playwright-core";
+import { readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const PAGE = process.env.WEBTUNE_PAGE || "http://127.0.0.1:8792/";
+const DATA = process.env.DATA || join(here, "../../../shared/data/sst2");
+const STRATEGIES = (process.env.STRATEGIES || "head last2").split(/\s+/).filter(Boolean);
+const SEEDS = (process.env.SEEDS || "0 1 2").split(/\s+/).filter(Boolean).map(Number);
+const EPOCHS = Number(process.env.EPOCHS || 4);
+const PARALLEL = Math.max(1, Number(process.env.PARALLEL || 1));
+const BACKENDS = (process.env.BACKENDS || "cpu").split(/\s+/).filter(Boolean);
+const out = process.argv[2] || "browser-results.json";
+
+// The first `limit` data rows of a CSV (header kept), written beside the results; the whole
+// file when no limit is set. Returns the path and the number of rows.
+function subset(file, limit) {
+  const lines = readFileSync(file, "utf8").split("\n").filter((l) => l.length);
+  const rows = limit ? lines.slice(0, 1 + limit) : lines;
+  if (!limit) return { path: file, rows: rows.length - 1 };
+  const path = join(dirname(out), `${limit}-${basename(file)}`);
+  writeFileSync(path, rows.join("\n") + "\n");
+  return { path, rows: rows.length - 1 };
+}
+const train = subset(join(DATA, "train-2000.csv"), Number(process.env.LIMIT_TRAIN || 0));
+const valid = subset(join(DATA, "dev.csv"), Number(process.env.LIMIT_VALID || 0));
+
+const t0 = Date.now();
+const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0)}s]`, ...a);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  headless: true,
+  args: ["--enable-unsafe-webgpu", "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--disable-quic", "--disable-dev-shm-usage",
+    // Background tabs must not be throttled: every run is a visible page of its own context.
+    "--disable-background-timer-throttling", "--disable-renderer-backgrounding"],
+});
+const version = browser.version();
+
+async function run(backend, strategy, seed) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(3 * 3600_000);
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  try {
+    await page.goto(`${PAGE}?backend=${backend}`);
+    await page.waitForFunction(() => /ready/.test(document.getElementById("model-status").textContent));
+    await page.setInputFiles("#dataset-input", train.path);
+    await page.waitForFunction((n) => new RegExp(`${n} examples, 2 classes`).test(document.getElementById("dataset-info").textContent), train.rows);
+    await page.setInputFiles("#valid-input", valid.path);
+    const k = /^last(\d+)$/.exec(strategy);
+    await page.selectOption("#strategy", k ? "last" : strategy);
+    if (k) await page.fill("#last-k", k[1]);
+    await page.fill("#epochs", String(EPOCHS));
+    await page.fill("#batch-size", "32");
+    await page.locator("details:has(#seed) > summary").click();
+    await page.fill("#seed", String(seed));
+    await page.fill("#patience", "0");
+    // The validation file is read asynchronously after the change event; the run checks below
+    // that it was used.
+    await page.waitForTimeout(500);
+    const start = Date.now();
+    await page.click("#train-button");
+    await page.waitForFunction(() => window.__webtuneHistory && window.__webtuneHistory.finished, null, { polling: 1000 });
+    const wall = (Date.now() - start) / 1000;
+    const h = await page.evaluate(() => window.__webtuneHistory);
+    if (h.started.validExamples !== valid.rows || h.started.trainExamples !== train.rows) {
+      throw new Error(`expected ${train.rows} training / ${valid.rows} validation examples, got ${h.started.trainExamples} / ${h.started.validExamples}`);
+    }
+    const epochs = h.epochs.map((e) => ({
+      epoch: e.epoch, train_loss: e.train_loss, train_seconds: e.train_seconds, seconds: e.seconds,
+      examples_per_sec: e.examples_per_sec, accuracy: e.valid.accuracy, macro_f1: e.valid.macro_f1,
+    }));
+    const last = epochs[epochs.length - 1];
+    const later = epochs.slice(1).map((e) => e.train_seconds);
+    const result = {
+      requested_backend: backend, strategy, seed, backend: await page.locator("#backend-status").getAttribute("data-backend"),
+      backend_status: await page.locator("#backend-status").innerText(),
+      accuracy: last.accuracy, macro_f1: last.macro_f1, epochs,
+      first_epoch_seconds: epochs[0].seconds,
+      mean_later_epoch_train_seconds: later.length ? later.reduce((a, b) => a + b, 0) / later.length : null,
+      cache: h.started.cache, wall_seconds: wall, page_errors: errors,
+    };
+    log(`${backend} ${strategy} seed ${seed}: accuracy ${(100 * last.accuracy).toFixed(2)} %, ` +
+      `${epochs[0].examples_per_sec.toFixed(1)} examples/s in epoch 1, ` +
+      `later epochs ${result.mean_later_epoch_train_seconds?.toFixed(1)} s, wall ${wall.toFixed(0)} s`);
+    return result;
+  } finally {
+    await context.close();
+  }
+}
+
+const jobs = BACKENDS.flatMap((b) => STRATEGIES.flatMap((s) => SEEDS.map((seed) => [b, s, seed])));
+const results = [];
+let next = 0;
+async function worker() {
+  while (next < jobs.length) {
+    const [b, s, seed] = jobs[next++];
+    log(`start ${b} ${s} seed ${seed}`);
+    results.push(await run(b, s, seed));
+  }
+}
+await Promise.all(Array.from({ length: Math.min(PARALLEL, jobs.length) }, worker));
+await browser.close();
+
+const summary = {};
+for (const b of BACKENDS) {
+  for (const s of STRATEGIES) {
+    const rs = results.filter((r) => r.requested_backend === b && r.strategy === s).sort((x, y) => x.seed - y.seed);
+    summary[`${b} ${s}`] = {
+      accuracy_by_seed: Object.fromEntries(rs.map((r) => [r.seed, r.accuracy])),
+      mean_accuracy: rs.reduce((a, r) => a + r.accuracy, 0) / rs.length,
+      examples_per_sec: rs.map((r) => r.epochs.map((e) => e.examples_per_sec)),
+    };
+  }
+}
+const report = {
+  browser: `Chromium ${version}`, backends: BACKENDS, parallel_runs: PARALLEL, epochs: EPOCHS,
+  train: { file: train.path, rows: train.rows }, valid: { file: valid.path, rows: valid.rows }, summary, runs: results,
+};
+writeFileSync(out, JSON.stringify(report, null, 2));
+log("summary", JSON.stringify(summary));
