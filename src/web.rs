@@ -294,7 +294,7 @@ impl WebEngine {
 use std::cell::Cell;
 
 use crate::classifier::Classifier;
-use crate::data::{self, Dataset, LabelSet, ParseOptions, ParsedFile, stratified_split};
+use crate::data::{self, Dataset, LabelSet, ParseOptions, ParsedFile, train_valid_sets};
 use crate::export::{self, ExportMeta, archive};
 use crate::train::{Progress, TrainConfig, TrainHost};
 
@@ -493,12 +493,10 @@ async fn run_training(
         None => TrainConfig::default(),
     };
     let parsed = parse_file(&train_bytes, &train_name, &request.columns)?;
-    let full: Dataset = match &fixed_labels {
-        Some(labels) => parsed.into_dataset_with(labels),
-        None => parsed.into_training_set(),
-    }
-    .map_err(|e| JsError::new(&e.to_string()))?;
-    let (train_set, valid_set) = match valid_bytes {
+    let full: Dataset = parsed
+        .into_dataset(fixed_labels.as_ref())
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    let valid = match valid_bytes {
         Some(bytes) => {
             let name = request
                 .valid_file_name
@@ -507,13 +505,11 @@ async fn run_training(
             let v = parse_file(&bytes, &name, &request.columns)?
                 .into_dataset_with(&full.label_set)
                 .map_err(|e| JsError::new(&e.to_string()))?;
-            (full.clone(), v)
+            Some(v)
         }
-        None => {
-            let (t, v) = stratified_split(&full, config.valid_fraction, config.seed);
-            (full.subset(&t), full.subset(&v))
-        }
+        None => None,
     };
+    let (train_set, valid_set) = train_valid_sets(full, valid, config.valid_fraction, config.seed);
     let mut host = BrowserHost {
         on_progress,
         cancel,
@@ -523,17 +519,14 @@ async fn run_training(
         .await
         .map_err(js_error)?;
     let classifier = Classifier::from_training(&engine, &outcome);
-    let training = serde_json::json!({
-        "strategy": config.strategy.to_string(),
-        "config": config,
-        "base_model": request.base_model,
-        "train_examples": train_set.len(),
-        "valid_examples": valid_set.len(),
-        "best_epoch": outcome.best_epoch,
-        "valid_metrics": outcome.best_epoch.and_then(|e| outcome.epochs[e - 1].valid.clone()),
-        "epochs": outcome.epochs,
-        "cancelled": outcome.cancelled,
-    });
+    let mut training = outcome.record(
+        &config,
+        request.base_model.as_deref(),
+        train_set.len(),
+        valid_set.len(),
+    );
+    training["epochs"] = serde_json::json!(outcome.epochs);
+    training["cancelled"] = serde_json::json!(outcome.cancelled);
     Ok(WebClassifier {
         inner: Rc::new(classifier),
         backend,

@@ -60,6 +60,16 @@ function modelBase() {
   return localStorage.getItem("webtune.modelBase") || DEFAULT_MODEL.base;
 }
 
+/** Hands the three model files to the worker's engine and shows the backend it runs on. */
+async function startEngine(files, name, transfer = []) {
+  const res = await client.call("loadModel", {
+    config: files["config.json"], tokenizer: files["tokenizer.json"], weights: files["model.safetensors"],
+    backend: state.backend, name,
+  }, transfer);
+  setBackendStatus(res.backend);
+  state.modelReady = true;
+}
+
 async function loadModel() {
   clearError();
   state.modelReady = false;
@@ -85,12 +95,7 @@ async function loadModel() {
     });
     $("model-status").textContent = `Preparing ${name} on the device…`;
     const total = FILES.reduce((a, f) => a + files[f].length, 0);
-    const res = await client.call("loadModel", {
-      config: files["config.json"], tokenizer: files["tokenizer.json"], weights: files["model.safetensors"],
-      backend: state.backend, name,
-    }, FILES.map((f) => files[f].buffer));
-    setBackendStatus(res.backend);
-    state.modelReady = true;
+    await startEngine(files, name, FILES.map((f) => files[f].buffer));
     $("model-status").textContent = `${name} ready (${(total / 1e6).toFixed(1)} MB, ${fromCache ? "loaded from cache" : "downloaded and cached"}).`;
     $("model-status").dataset.source = fromCache ? "cache" : "network";
   } catch (e) {
@@ -109,12 +114,7 @@ async function loadModelFromDisk(fileList) {
   for (const f of FILES) bytes[f] = new Uint8Array(await byName[f].arrayBuffer());
   $("model-status").textContent = "Preparing the model from your files…";
   try {
-    const res = await client.call("loadModel", {
-      config: bytes["config.json"], tokenizer: bytes["tokenizer.json"], weights: bytes["model.safetensors"],
-      backend: state.backend, name: "local files",
-    });
-    setBackendStatus(res.backend);
-    state.modelReady = true;
+    await startEngine(bytes, "local files");
     $("model-status").textContent = "Model from your files ready.";
   } catch (e) {
     showError(`Model not loaded: ${e.message}`, hintFor(e.message));

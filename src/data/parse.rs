@@ -394,6 +394,15 @@ impl ParsedFile {
         Dataset::new(&self.examples, labels, &self.file_name)
     }
 
+    /// A dataset with `labels` when given (continuing a model's training), else with the label
+    /// set discovered from the data.
+    pub fn into_dataset(self, labels: Option<&LabelSet>) -> Result<Dataset, DataError> {
+        match labels {
+            Some(labels) => self.into_dataset_with(labels),
+            None => self.into_training_set(),
+        }
+    }
+
     /// A dataset using another file's label set (validation or evaluation data).
     pub fn into_dataset_with(self, labels: &LabelSet) -> Result<Dataset, DataError> {
         if !self.problems.is_empty() {

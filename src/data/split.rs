@@ -34,6 +34,23 @@ pub fn stratified_split(
     (train, valid)
 }
 
+/// The training and validation sets of a run: the user's validation set when there is one,
+/// else a stratified, seeded split of `full` holding out `valid_fraction` of each class.
+pub fn train_valid_sets(
+    full: Dataset,
+    valid: Option<Dataset>,
+    valid_fraction: f64,
+    seed: u64,
+) -> (Dataset, Dataset) {
+    match valid {
+        Some(valid) => (full, valid),
+        None => {
+            let (t, v) = stratified_split(&full, valid_fraction, seed);
+            (full.subset(&t), full.subset(&v))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use burn::tensor::TensorData;
 use web_time::Instant;
 
 use crate::data::{Dataset, LabelSet};
-use crate::engine::{Engine, read_f32};
+use crate::engine::{BatchLimits, Engine, length_sorted_batches, read_f32};
 use crate::model::loss::cross_entropy;
 use crate::model::{ModelInput, TextClassifier};
 use crate::rng::SplitMix64;
@@ -36,6 +36,28 @@ pub struct TrainOutcome {
     pub cache: CacheInfo,
     /// Mean training loss of each step, in order.
     pub step_losses: Vec<f64>,
+}
+
+impl TrainOutcome {
+    /// How the model was made, for the export's `webtune.json`: strategy and settings, base
+    /// model, set sizes, the kept epoch and its validation metrics.
+    pub fn record(
+        &self,
+        config: &TrainConfig,
+        base_model: Option<&str>,
+        train_examples: usize,
+        valid_examples: usize,
+    ) -> serde_json::Value {
+        serde_json::json!({
+            "strategy": config.strategy.to_string(),
+            "config": config,
+            "base_model": base_model,
+            "train_examples": train_examples,
+            "valid_examples": valid_examples,
+            "best_epoch": self.best_epoch,
+            "valid_metrics": self.best_epoch.and_then(|e| self.epochs[e - 1].valid.clone()),
+        })
+    }
 }
 
 /// A new linear head, initialised as PyTorch's `nn.Linear` (uniform ±1/√fan_in), from `seed`.
@@ -119,15 +141,14 @@ async fn evaluate(
     names: &[String],
     device: &Device,
     pad_id: u32,
-    lengths: &[usize],
+    encoded: &[Encoded],
 ) -> Result<Metrics> {
     let k = names.len();
     let mut predicted = vec![0usize; labels.len()];
     let mut loss_sum = 0.0f64;
-    // Length-sorted chunks keep padding low.
-    let mut order: Vec<usize> = (0..labels.len()).collect();
-    order.sort_by_key(|&i| lengths[i]);
-    for batch in order.chunks(64) {
+    // Length-sorted batches keep padding low.
+    for batch in length_sorted_batches(encoded, BatchLimits::default()) {
+        let batch = batch.as_slice();
         let logits = source.logits(model, batch, device, pad_id);
         let loss = cross_entropy(logits.clone(), targets(labels, batch, device), None);
         let values = read_f32(logits).await?;
@@ -353,7 +374,7 @@ pub async fn train(
                     labels.names(),
                     &plain,
                     pad_id,
-                    &valid_len,
+                    &valid_enc,
                 )
                 .await?,
             )

@@ -9,7 +9,7 @@
 // time. Accuracy is the last epoch's on the validation file (early stopping off), as in
 // scripts/bench. BACKENDS="webgpu cpu" with LIMIT_TRAIN / LIMIT_VALID (first rows of each file)
 // compares the two backends' examples/s on a set small enough for SwiftShader.
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,14 +40,8 @@ const valid = subset(join(DATA, "dev.csv"), Number(process.env.LIMIT_VALID || 0)
 const t0 = Date.now();
 const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0)}s]`, ...a);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--enable-unsafe-webgpu", "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--disable-quic", "--disable-dev-shm-usage",
-    // Background tabs must not be throttled: every run is a visible page of its own context.
-    "--disable-background-timer-throttling", "--disable-renderer-backgrounding"],
-});
+// Runs side by side must not throttle each other as background pages.
+const browser = await launchChromium(["--disable-background-timer-throttling", "--disable-renderer-backgrounding"]);
 const version = browser.version();
 
 async function run(backend, strategy, seed) {

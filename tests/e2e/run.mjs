@@ -7,7 +7,7 @@
 // re-import (identical predictions), the cache on reload (no network request for the model),
 // bad files (each with its message, the page still usable), and that no request leaves for
 // anything but the page's own files and the model — and none carries dataset text.
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -26,12 +26,7 @@ const t0 = Date.now();
 const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 const timings = {};
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--enable-unsafe-webgpu", "--no-sandbox", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic", "--disable-dev-shm-usage"],
-});
+const browser = await launchChromium();
 const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 800 } });
 
 // Every request the page or its worker makes.

@@ -12,7 +12,7 @@ use serde_json::json;
 use web_time::Instant;
 use webtune::backend::{self, Backend, BackendChoice};
 use webtune::classifier::Classifier;
-use webtune::data::{self, Dataset, Format, LabelSet, ParseOptions, stratified_split};
+use webtune::data::{self, Dataset, Format, LabelSet, ParseOptions, train_valid_sets};
 use webtune::engine::{BatchLimits, Engine, ModelFiles};
 use webtune::export::{self, ExportMeta};
 use webtune::tokenize::DEFAULT_MAX_LEN;
@@ -415,21 +415,14 @@ fn train(args: &TrainArgs) -> Result<()> {
         parsed.text_column,
         parsed.label_column
     );
-    let full = match &fixed_labels {
-        Some(labels) => parsed.into_dataset_with(labels),
-        None => parsed.into_training_set(),
-    }
-    .map_err(|e| Error::Invalid(e.to_string()))?;
-    let (train_set, valid_set) = match &args.valid {
-        Some(path) => (
-            full.clone(),
-            labelled(path, &args.columns, &full.label_set)?,
-        ),
-        None => {
-            let (t, v) = stratified_split(&full, config.valid_fraction, config.seed);
-            (full.subset(&t), full.subset(&v))
-        }
+    let full = parsed
+        .into_dataset(fixed_labels.as_ref())
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    let valid = match &args.valid {
+        Some(path) => Some(labelled(path, &args.columns, &full.label_set)?),
+        None => None,
     };
+    let (train_set, valid_set) = train_valid_sets(full, valid, config.valid_fraction, config.seed);
 
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -456,19 +449,13 @@ fn train(args: &TrainArgs) -> Result<()> {
     let train_seconds = started.elapsed().as_secs_f64();
 
     let classifier = Classifier::from_training(&base, &outcome);
-    let final_metrics = outcome
-        .best_epoch
-        .and_then(|e| outcome.epochs[e - 1].valid.clone());
-    let training = json!({
-        "strategy": config.strategy.to_string(),
-        "config": config,
-        "base_model": args.model.display().to_string(),
-        "data": args.data.display().to_string(),
-        "train_examples": train_set.len(),
-        "valid_examples": valid_set.len(),
-        "best_epoch": outcome.best_epoch,
-        "valid_metrics": final_metrics,
-    });
+    let mut training = outcome.record(
+        &config,
+        Some(&args.model.display().to_string()),
+        train_set.len(),
+        valid_set.len(),
+    );
+    training["data"] = json!(args.data.display().to_string());
     let meta = ExportMeta {
         training: Some(training.clone()),
         adapter: args.lora_adapter,
