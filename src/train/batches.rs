@@ -6,7 +6,7 @@ use crate::rng::SplitMix64;
 
 /// Batches per sorting window: large enough to group lengths well, small enough to keep the
 /// epoch's order random. Measured on SST-2 `last2` (held-out part of train-2000, seeds 0-2):
-/// 50 gives 81.1 % at 7.6 s/epoch, 8 gives 80.6 % at 7.8 s, unsorted batches ~81 % at 16-19 s.
+/// 50 gives 81.1 % at 7.4 s/epoch, 8 gives 80.6 % at 7.5 s, unsorted batches ~81 % at 15-17 s.
 const WINDOW_BATCHES: usize = 50;
 
 /// Batches of indices `0..lengths.len()` for one epoch; every index appears exactly once.
