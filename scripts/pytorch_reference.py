@@ -27,6 +27,16 @@ def read(path):
     return [r["text"] for r in rows], [r["label"] for r in rows]
 
 
+def load(model_dir):
+    """The tokenizer (batches padded to their longest text) and the encoder, from local files."""
+    tok = PreTrainedTokenizerFast(tokenizer_file=os.path.join(model_dir, "tokenizer.json"))
+    tok.pad_token = "[PAD]"
+    # tokenizer.json pads to 128 by itself; batches are padded to their longest text instead.
+    tok.backend_tokenizer.no_padding()
+    tok.backend_tokenizer.no_truncation()
+    return tok, BertModel.from_pretrained(model_dir, add_pooling_layer=False)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -38,18 +48,15 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--eval-last", action="store_true", help="evaluate after the last epoch only")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     random.seed(args.seed)
     torch.manual_seed(args.seed)
     dev = torch.device(args.device)
-    tok = PreTrainedTokenizerFast(tokenizer_file=os.path.join(args.model, "tokenizer.json"))
-    tok.pad_token = "[PAD]"
-    # tokenizer.json pads to 128 by itself; batches are padded to their longest text instead.
-    tok.backend_tokenizer.no_padding()
-    tok.backend_tokenizer.no_truncation()
-    enc = BertModel.from_pretrained(args.model, add_pooling_layer=False).to(dev)
+    tok, enc = load(args.model)
+    enc = enc.to(dev)
 
     texts, labels = read(args.train)
     vtexts, vlabels = read(args.valid)
@@ -113,6 +120,9 @@ def main():
         if dev.type == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - t0
+        if args.eval_last and epoch + 1 < args.epochs:
+            report["epochs"].append({"epoch": epoch + 1, "seconds": seconds, "examples_per_sec": len(texts) / seconds})
+            continue
         enc.eval()
         head.eval()
         preds = []

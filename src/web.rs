@@ -294,7 +294,7 @@ impl WebEngine {
 use std::cell::Cell;
 
 use crate::classifier::Classifier;
-use crate::data::{self, Dataset, LabelSet, ParseOptions, ParsedFile, train_valid_sets};
+use crate::data::{self, Dataset, LabelSet, ParseOptions, ParsedFile};
 use crate::export::{self, ExportMeta, archive};
 use crate::train::{Progress, TrainConfig, TrainHost};
 
@@ -509,24 +509,28 @@ async fn run_training(
         }
         None => None,
     };
-    let (train_set, valid_set) = train_valid_sets(full, valid, config.valid_fraction, config.seed);
+    let prepared = crate::train::prepare(full, valid, &config);
+    let (train_set, valid_set, config) = (prepared.train, prepared.valid, prepared.config);
     let mut host = BrowserHost {
         on_progress,
         cancel,
         cache_limit: browser_cache_limit(&backend),
     };
-    let outcome = crate::train::train(&engine, head, &train_set, &valid_set, &config, &mut host)
-        .await
-        .map_err(js_error)?;
+    let (outcome, trials) =
+        crate::train::fit(&engine, head, &train_set, &valid_set, &config, &mut host)
+            .await
+            .map_err(js_error)?;
     let classifier = Classifier::from_training(&engine, &outcome);
     let mut training = outcome.record(
-        &config,
         request.base_model.as_deref(),
         train_set.len(),
         valid_set.len(),
     );
     training["epochs"] = serde_json::json!(outcome.epochs);
     training["cancelled"] = serde_json::json!(outcome.cancelled);
+    if let Some(trials) = &trials {
+        training["search"] = serde_json::json!(trials);
+    }
     Ok(WebClassifier {
         inner: Rc::new(classifier),
         backend,

@@ -27,7 +27,7 @@ fn trained(strategy: Strategy) -> Classifier {
     let engine = cpu_engine();
     let config = TrainConfig {
         strategy,
-        epochs: 1,
+        epochs: Some(1),
         batch_size: 16,
         ..TrainConfig::default()
     };
@@ -220,7 +220,7 @@ fn an_imported_model_continues_training_with_its_labels() {
     let back = export::import(&files, &c.engine.device).unwrap();
     let config = TrainConfig {
         strategy: Strategy::Head,
-        epochs: 1,
+        epochs: Some(1),
         batch_size: 16,
         ..TrainConfig::default()
     };

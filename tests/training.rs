@@ -14,9 +14,9 @@ use webtune::train::{LoraSpec, Progress, Strategy, TrainConfig, train};
 fn quick(strategy: Strategy) -> TrainConfig {
     TrainConfig {
         strategy,
-        epochs: 1,
+        epochs: Some(1),
         batch_size: 16,
-        patience: None,
+        patience: Some(0),
         ..TrainConfig::default()
     }
 }
@@ -149,7 +149,7 @@ fn the_cache_gives_the_same_loss_at_every_step() {
     ] {
         let base = TrainConfig {
             dropout: false,
-            epochs: 2,
+            epochs: Some(2),
             ..quick(strategy)
         };
         let (cached, _) = run(&base, 64, 16);
@@ -208,7 +208,8 @@ fn a_cache_over_its_limit_falls_back_to_running_the_frozen_layers() {
 #[test]
 fn last2_learns_sst2_loss_falls_and_accuracy_beats_chance() {
     let config = TrainConfig {
-        epochs: 3,
+        strategy: Strategy::Last { k: 2 },
+        epochs: Some(3),
         ..TrainConfig::default()
     };
     let (outcome, host) = run(&config, 600, 200);
@@ -261,7 +262,8 @@ fn training_stops_cleanly_between_steps_when_cancelled() {
         ..Default::default()
     };
     let config = TrainConfig {
-        epochs: 2,
+        strategy: Strategy::Last { k: 2 },
+        epochs: Some(2),
         batch_size: 8,
         ..TrainConfig::default()
     };
@@ -284,4 +286,120 @@ fn training_stops_cleanly_between_steps_when_cancelled() {
             ..
         })
     ));
+}
+
+#[test]
+fn auto_fits_a_logistic_regression_on_a_small_file_and_explains_its_plan() {
+    let full = sst2("train-2000.csv", 60);
+    let prepared = webtune::train::prepare(full, None, &TrainConfig::default());
+    assert_eq!(prepared.config.strategy, Strategy::Logreg);
+    assert_eq!(
+        (prepared.train.len(), prepared.valid.len()),
+        (60, 0),
+        "logreg holds nothing out"
+    );
+    let engine = cpu_engine();
+    let mut host = RecordingHost::default();
+    let outcome = pollster::block_on(train(
+        &engine,
+        None,
+        &prepared.train,
+        &prepared.valid,
+        &prepared.config,
+        &mut host,
+    ))
+    .unwrap();
+    let Some(Progress::Started { plan, .. }) = host.events.first() else {
+        panic!("Started comes first: {:?}", host.events.first());
+    };
+    assert!(
+        plan.summary.iter().any(|s| s.contains("auto chose logreg")),
+        "{:?}",
+        plan.summary
+    );
+    let cv = outcome.cross_validation.as_ref().expect("cross-validated");
+    assert_eq!(cv.folds, 5);
+    // Its validation metrics are the out-of-fold predictions.
+    let oof = outcome.epochs[0].valid.as_ref().unwrap();
+    assert_eq!(oof.examples, 60);
+    let c = Classifier::from_training(&engine, &outcome);
+    let m = pollster::block_on(c.evaluate(&sst2("dev.csv", 300), BatchLimits::default())).unwrap();
+    eprintln!(
+        "logreg on 60 rows: dev accuracy {} (C {})",
+        m.accuracy, cv.chosen_c
+    );
+    assert!(
+        m.accuracy > 0.6,
+        "dev accuracy {} (chance is 0.5)",
+        m.accuracy
+    );
+}
+
+#[test]
+fn the_budget_gives_a_small_file_more_epochs_and_early_stopping_waits() {
+    let config = TrainConfig {
+        strategy: Strategy::Head,
+        ..TrainConfig::default()
+    };
+    let (outcome, host) = run(&config, 64, 32);
+    // 64 examples at batch 32: 2 steps an epoch, so 30 epochs (the cap) for 60 steps... unless
+    // validation stops it, never before a third of them.
+    assert_eq!(outcome.plan.epochs, 30);
+    assert!(
+        outcome.epochs.len() >= 10,
+        "ran {} epochs",
+        outcome.epochs.len()
+    );
+    let Some(Progress::Started { total_steps, .. }) = host.events.first() else {
+        panic!()
+    };
+    assert_eq!(*total_steps, 60);
+}
+
+#[test]
+fn the_search_tries_configurations_and_keeps_the_best_on_validation() {
+    let engine = cpu_engine();
+    let mut host = RecordingHost::default();
+    let config = TrainConfig {
+        epochs: Some(1),
+        batch_size: 16,
+        search: true,
+        ..TrainConfig::default()
+    };
+    let (outcome, trials) = pollster::block_on(webtune::train::fit(
+        &engine,
+        None,
+        &sst2("train-2000.csv", 48),
+        &sst2("dev.csv", 32),
+        &config,
+        &mut host,
+    ))
+    .unwrap();
+    let trials = trials.expect("a search returns its trials");
+    assert_eq!(trials.len(), 6);
+    let chosen: Vec<_> = trials.iter().filter(|t| t.chosen).collect();
+    assert_eq!(chosen.len(), 1);
+    let best = trials
+        .iter()
+        .map(|t| t.valid_macro_f1)
+        .fold(f64::MIN, f64::max);
+    assert_eq!(chosen[0].valid_macro_f1, best);
+    assert_eq!(outcome.config.strategy.to_string(), chosen[0].strategy);
+    let events = host
+        .events
+        .iter()
+        .filter(|e| matches!(e, Progress::Trial { .. }))
+        .count();
+    assert_eq!(events, 6);
+    // Without validation data there is nothing to compare on: a clear error.
+    let err = pollster::block_on(webtune::train::fit(
+        &engine,
+        None,
+        &sst2("train-2000.csv", 48),
+        &sst2("dev.csv", 0),
+        &config,
+        &mut host,
+    ))
+    .unwrap_err();
+    assert!(err.to_string().contains("validation"), "{err}");
 }

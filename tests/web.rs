@@ -274,13 +274,13 @@ async fn a_short_last2_run_on_webgpu_lowers_the_loss_and_round_trips_through_exp
     assert_eq!(data.label_set.len(), 2);
     let config = TrainConfig {
         strategy: Strategy::Last { k: 2 },
-        epochs: 4,
+        epochs: Some(4),
         batch_size: 8,
         lr_head: Some(5e-3),
         lr_encoder: Some(1e-4),
         schedule: Schedule::Constant,
         dropout: false,
-        patience: None,
+        patience: Some(0),
         ..TrainConfig::default()
     };
     let empty = data.subset(&[]);

@@ -208,16 +208,19 @@ function trainConfig() {
     : { kind };
   const lrEnc = $("lr-encoder").value.trim();
   const lrHead = $("lr-head").value.trim();
+  // Empty means automatic: the engine derives it from the data (and says how in the plan).
+  const optional = (id) => ($(id).value.trim() === "" ? null : num(id));
   return {
     strategy,
-    epochs: num("epochs"),
+    epochs: optional("epochs"),
     batch_size: num("batch-size"),
     lr_head: lrHead === "" ? null : Number(lrHead),
     lr_encoder: lrEnc === "" ? null : Number(lrEnc),
     valid_fraction: num("valid-fraction"),
     seed: num("seed"),
     max_len: num("max-len"),
-    patience: num("patience") > 0 ? num("patience") : null,
+    patience: optional("patience"),
+    search: $("search").checked,
   };
 }
 
@@ -236,12 +239,37 @@ function renderEpoch(r, labels) {
     v.per_class.map((c) => [c.label, c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support]));
 }
 
+/** The plan the engine made before training: strategy, epochs × steps, early stopping, and why. */
+function renderPlan(plan) {
+  const ul = $("plan");
+  ul.replaceChildren(...(plan ? plan.summary : []).map((line) => {
+    const li = document.createElement("li");
+    li.textContent = line;
+    return li;
+  }));
+  ul.hidden = !plan;
+}
+
+/** The search's trials so far, the kept one marked. */
+function renderTrials(trials) {
+  const t = $("trials");
+  t.hidden = trials.length === 0;
+  if (!trials.length) return;
+  const best = trials.reduce((b, x, i) => (x.validMacroF1 > trials[b].validMacroF1 ? i : b), 0);
+  fillTable(t, ["settings", "validation accuracy", "macro-F1", "best epoch", "time"],
+    trials.map((x, i) => [(x.chosen || i === best ? "★ " : "") + x.settings, `${(100 * x.validAccuracy).toFixed(1)}%`,
+      x.validMacroF1.toFixed(3), x.bestEpoch ?? "–", fmtSeconds(x.seconds)]));
+  t.createCaption().textContent = "Search: trials on the validation data (★ best so far)";
+}
+
 function onProgress(ev) {
   const bar = $("progress-bar");
   const text = $("progress-text");
   switch (ev.type) {
     case "started":
-      state.history = { steps: [], epochs: [], started: ev, labels: ev.labels };
+      // A search starts once per trial: the curves restart, the table of trials stays.
+      state.history = { steps: [], epochs: [], started: ev, labels: ev.labels, trials: state.history.trials || [] };
+      renderPlan(ev.plan);
       // For automation (tests/e2e/bench.mjs reads the per-epoch metrics and timings).
       window.__webtuneHistory = state.history;
       chart.reset(ev.totalSteps, ev.stepsPerEpoch);
@@ -267,8 +295,17 @@ function onProgress(ev) {
       renderEpoch(ev, state.history.labels);
       break;
     }
+    case "trial":
+      state.history.trials.push(ev.trial);
+      renderTrials(state.history.trials);
+      break;
     case "finished":
       state.history.finished = ev;
+      if (state.history.started && state.history.started.totalSteps === 0) {
+        text.textContent = `Finished: logistic regression fitted in ${fmtSeconds(ev.seconds)}` +
+          (state.history.started.validExamples ? "; metrics on the validation data." : "; metrics from 5-fold cross-validation.");
+        break;
+      }
       text.textContent = `${ev.cancelled ? "Stopped" : ev.stoppedEarly ? "Stopped early (no better validation F1)" : "Finished"} after ` +
         `${ev.epochsRun} epoch${ev.epochsRun === 1 ? "" : "s"} in ${fmtSeconds(ev.seconds)}` +
         (ev.bestEpoch ? `; keeping epoch ${ev.bestEpoch}, the best on validation.` : ".");
@@ -284,6 +321,8 @@ async function train() {
   state.training = true;
   updateButtons();
   const request = { ...columnOptions(), config: trainConfig() };
+  state.history = { steps: [], epochs: [], started: null, trials: [] };
+  renderTrials([]);
   if (state.valid) request.validFileName = state.valid.name;
   try {
     const res = await client.call("train", {

@@ -19,7 +19,7 @@ use serde::Serialize;
 pub use format::Format;
 pub use labels::LabelSet;
 pub use parse::{ParseOptions, ParsedFile, parse};
-pub use split::{stratified_split, train_valid_sets};
+pub use split::stratified_split;
 
 /// Largest file accepted. Bigger files are refused up front with a message, instead of
 /// exhausting a browser tab's memory.

@@ -4,12 +4,13 @@ use crate::rng::SplitMix64;
 
 use super::Dataset;
 
-/// Splits `data` so each class keeps (about) `valid_fraction` of its examples for validation,
-/// at least one when it has two or more, and always at least one for training. Deterministic
-/// for a given seed. Returns `(train indices, validation indices)`, each sorted.
+/// Splits `data` so class `c` gives `valid_per_class[c]` of its examples (at most all but one)
+/// to validation, chosen at random with `seed`. Deterministic for a given seed. Returns
+/// `(train indices, validation indices)`, each sorted. How many each class gives is the
+/// caller's policy (see `train::plan::prepare`).
 pub fn stratified_split(
     data: &Dataset,
-    valid_fraction: f64,
+    valid_per_class: &[usize],
     seed: u64,
 ) -> (Vec<usize>, Vec<usize>) {
     let mut rng = SplitMix64::new(seed);
@@ -20,12 +21,11 @@ pub fn stratified_split(
             .filter(|&i| data.labels[i] == class)
             .collect();
         rng.shuffle(&mut members);
-        let n = members.len();
-        let mut k = (n as f64 * valid_fraction).round() as usize;
-        if valid_fraction > 0.0 && n >= 2 {
-            k = k.max(1);
-        }
-        k = k.min(n.saturating_sub(1));
+        let k = valid_per_class
+            .get(class)
+            .copied()
+            .unwrap_or(0)
+            .min(members.len().saturating_sub(1));
         valid.extend_from_slice(&members[..k]);
         train.extend_from_slice(&members[k..]);
     }
@@ -34,41 +34,26 @@ pub fn stratified_split(
     (train, valid)
 }
 
-/// The training and validation sets of a run: the user's validation set when there is one,
-/// else a stratified, seeded split of `full` holding out `valid_fraction` of each class.
-pub fn train_valid_sets(
-    full: Dataset,
-    valid: Option<Dataset>,
-    valid_fraction: f64,
-    seed: u64,
-) -> (Dataset, Dataset) {
-    match valid {
-        Some(valid) => (full, valid),
-        None => {
-            let (t, v) = stratified_split(&full, valid_fraction, seed);
-            (full.subset(&t), full.subset(&v))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::data::LabelSet;
 
     #[test]
-    fn keeps_class_proportions_and_is_deterministic() {
+    fn takes_the_counts_asked_and_is_deterministic() {
         let labels: Vec<usize> = (0..100).map(|i| if i < 80 { 0 } else { 1 }).collect();
         let data = Dataset {
             texts: (0..100).map(|i| i.to_string()).collect(),
             labels,
             label_set: LabelSet::from_names(vec!["a".into(), "b".into()]),
         };
-        let (t, v) = stratified_split(&data, 0.15, 7);
+        let (t, v) = stratified_split(&data, &[12, 3], 7);
         assert_eq!(t.len() + v.len(), 100);
         assert_eq!(v.iter().filter(|&&i| data.labels[i] == 0).count(), 12);
         assert_eq!(v.iter().filter(|&&i| data.labels[i] == 1).count(), 3);
-        assert_eq!(stratified_split(&data, 0.15, 7), (t.clone(), v.clone()));
-        assert_ne!(stratified_split(&data, 0.15, 8).1, v);
+        assert_eq!(stratified_split(&data, &[12, 3], 7), (t.clone(), v.clone()));
+        assert_ne!(stratified_split(&data, &[12, 3], 8).1, v);
+        // A class never gives its last example.
+        assert_eq!(stratified_split(&data, &[0, 50], 7).1.len(), 19);
     }
 }

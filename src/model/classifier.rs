@@ -31,10 +31,16 @@ impl TextClassifier {
         mask: Tensor<2>,
         first_layer: usize,
     ) -> Tensor<2> {
+        self.head
+            .forward(self.pooled_from(hidden, mask, first_layer))
+    }
+
+    /// The pooled sentence embedding from the hidden state entering layer `first_layer`.
+    pub fn pooled_from(&self, hidden: Tensor<3>, mask: Tensor<2>, first_layer: usize) -> Tensor<2> {
         let bias = BertEncoder::mask_bias(mask.clone());
         let n = self.encoder.num_layers();
         let hidden = self.encoder.forward_layers(hidden, bias, first_layer..n);
-        self.head.forward(mean_pool(hidden, mask))
+        mean_pool(hidden, mask)
     }
 
     /// Number of output classes.

@@ -106,6 +106,15 @@ impl FeatureCache {
         })
     }
 
+    /// The pooled embeddings of every example, row after row, and their width. Only for a
+    /// [`CachePoint::Pooled`] cache (empty otherwise).
+    pub fn pooled_rows(&self) -> (Vec<f32>, usize) {
+        if self.point != CachePoint::Pooled {
+            return (Vec::new(), self.hidden);
+        }
+        (self.rows.concat(), self.hidden)
+    }
+
     /// Bytes held.
     pub fn bytes(&self) -> u64 {
         self.rows.iter().map(|r| r.len() as u64 * 4).sum()
@@ -113,6 +122,12 @@ impl FeatureCache {
 
     /// Logits of the examples at `batch`, from their cached features.
     pub fn logits(&self, model: &TextClassifier, batch: &[usize], device: &Device) -> Tensor<2> {
+        model.head.forward(self.pooled(model, batch, device))
+    }
+
+    /// Pooled embeddings of the examples at `batch` under `model`'s trainable layers, from
+    /// their cached features.
+    pub fn pooled(&self, model: &TextClassifier, batch: &[usize], device: &Device) -> Tensor<2> {
         let h = self.hidden;
         match self.point {
             CachePoint::Pooled => {
@@ -120,9 +135,7 @@ impl FeatureCache {
                 for &i in batch {
                     data.extend_from_slice(&self.rows[i]);
                 }
-                let pooled =
-                    Tensor::<2>::from_data(TensorData::new(data, [batch.len(), h]), device);
-                model.head.forward(pooled)
+                Tensor::<2>::from_data(TensorData::new(data, [batch.len(), h]), device)
             }
             CachePoint::Layer(k) => {
                 let t = batch.iter().map(|&i| self.lengths[i]).max().unwrap_or(0);
@@ -136,7 +149,7 @@ impl FeatureCache {
                 let hidden =
                     Tensor::<3>::from_data(TensorData::new(data, [batch.len(), t, h]), device);
                 let mask = Tensor::<2>::from_data(TensorData::new(mask, [batch.len(), t]), device);
-                model.forward_from(hidden, mask, k)
+                model.pooled_from(hidden, mask, k)
             }
         }
     }

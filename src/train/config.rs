@@ -21,8 +21,10 @@ pub enum ClassWeighting {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TrainConfig {
+    /// `auto` (the default) chooses by the data's size; see [`super::plan::resolve_strategy`].
     pub strategy: Strategy,
-    pub epochs: usize,
+    /// `None` (the default): from the step budget, see [`super::plan::budget_epochs`].
+    pub epochs: Option<usize>,
     pub batch_size: usize,
     /// Peak learning rate of the classification head; `None` picks the strategy's default
     /// (see [`TrainConfig::head_lr`]).
@@ -40,7 +42,8 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Held out from the training data when no validation set is given.
     pub valid_fraction: f64,
-    /// Stop after this many epochs without a better validation macro-F1 (`None`: never).
+    /// Stop after this many epochs without a better validation macro-F1; `Some(0)` never stops
+    /// early; `None` (the default) derives it from the epochs (see [`super::plan::Plan`]).
     pub patience: Option<usize>,
     pub class_weighting: ClassWeighting,
     /// Token limit per text.
@@ -53,13 +56,23 @@ pub struct TrainConfig {
     /// Dropout as the model's config says (true), or none at all (for exact reproducibility
     /// checks such as cached-versus-uncached equality).
     pub dropout: bool,
+    /// Start a new head at the logistic regression fitted on the frozen model's embeddings
+    /// before fine-tuning the encoder (linear probing, then fine-tuning); `false`: a random head.
+    pub fitted_head_init: bool,
+    /// Try a few configurations on the validation data and keep the best (see
+    /// [`super::search`]).
+    pub search: bool,
+    /// Why the automatic choices were made, in sentences (filled by [`super::plan::prepare`];
+    /// recorded with the model).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             strategy: Strategy::default(),
-            epochs: 4,
+            epochs: None,
             batch_size: 32,
             lr_head: None,
             lr_encoder: None,
@@ -69,12 +82,15 @@ impl Default for TrainConfig {
             max_grad_norm: Some(1.0),
             seed: 0,
             valid_fraction: 0.15,
-            patience: Some(2),
+            patience: None,
             class_weighting: ClassWeighting::Auto,
             max_len: crate::tokenize::DEFAULT_MAX_LEN,
             cache: true,
             cache_limit_bytes: None,
             dropout: true,
+            fitted_head_init: true,
+            search: false,
+            notes: Vec::new(),
         }
     }
 }
@@ -104,7 +120,7 @@ impl TrainConfig {
     /// Checks the numbers a user can get wrong.
     pub fn validate(&self) -> crate::Result<()> {
         let bad = |m: String| Err(crate::Error::Invalid(m));
-        if self.epochs == 0 {
+        if self.epochs == Some(0) {
             return bad("epochs must be at least 1".into());
         }
         if self.batch_size == 0 {

@@ -4,15 +4,20 @@
 pub mod batches;
 pub mod cache;
 pub mod config;
+pub mod logreg;
 pub mod metrics;
 pub mod optim;
+pub mod plan;
 pub mod progress;
+pub mod search;
 pub mod strategy;
 pub mod trainer;
 
 pub use config::{ClassWeighting, TrainConfig};
 pub use metrics::Metrics;
 pub use optim::Schedule;
+pub use plan::{Plan, Prepared, prepare};
 pub use progress::{CacheInfo, EpochReport, Progress, TrainHost};
+pub use search::{Trial, fit};
 pub use strategy::{LoraSpec, Strategy};
 pub use trainer::{TrainOutcome, train};

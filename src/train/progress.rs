@@ -6,6 +6,7 @@ use std::pin::Pin;
 use serde::Serialize;
 
 use super::metrics::Metrics;
+use super::plan::Plan;
 
 /// The frozen-feature cache, as set up for a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -52,6 +53,8 @@ pub enum Progress {
         labels: Vec<String>,
         class_weights: Option<Vec<f32>>,
         cache: CacheInfo,
+        /// Epochs, steps, early stopping and the automatic choices, explained.
+        plan: Plan,
     },
     /// The cache fills, `done` of `total` examples.
     Caching {
@@ -70,6 +73,12 @@ pub enum Progress {
         eta_seconds: f64,
     },
     Epoch(EpochReport),
+    /// A search's trial ended (its own `Started` … `Finished` events came before).
+    Trial {
+        index: usize,
+        total: usize,
+        trial: super::search::Trial,
+    },
     #[serde(rename_all = "camelCase")]
     Finished {
         epochs_run: usize,

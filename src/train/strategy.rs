@@ -36,7 +36,12 @@ impl Default for LoraSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Strategy {
-    /// Encoder frozen; only the classification head trains.
+    /// Chosen from the data's size before training (see `train::plan::resolve_strategy`).
+    Auto,
+    /// Encoder frozen; the head is a logistic regression fitted to its optimum on the frozen
+    /// embeddings (L-BFGS, regularisation by cross-validation; see `train::logreg`).
+    Logreg,
+    /// Encoder frozen; only the classification head trains (mini-batch AdamW).
     Head,
     /// The top `k` encoder layers and the head train.
     Last { k: usize },
@@ -48,13 +53,15 @@ pub enum Strategy {
 
 impl Default for Strategy {
     fn default() -> Self {
-        Strategy::Last { k: 2 }
+        Strategy::Auto
     }
 }
 
 impl fmt::Display for Strategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Strategy::Auto => write!(f, "auto"),
+            Strategy::Logreg => write!(f, "logreg"),
             Strategy::Head => write!(f, "head"),
             Strategy::Last { k } => write!(f, "last{k}"),
             Strategy::Full => write!(f, "full"),
@@ -79,11 +86,14 @@ impl FromStr for Strategy {
         let s = s.trim().to_ascii_lowercase();
         let bad = || {
             Error::Invalid(format!(
-                "unknown strategy \"{s}\" (expected head, lastK such as last2, full, or lora[R][-lastK][-ffn])"
+                "unknown strategy \"{s}\" (expected auto, logreg, head, lastK such as last2, full, or lora[R][-lastK][-ffn])"
             ))
         };
-        if s == "head" {
-            return Ok(Strategy::Head);
+        match s.as_str() {
+            "auto" => return Ok(Strategy::Auto),
+            "logreg" => return Ok(Strategy::Logreg),
+            "head" => return Ok(Strategy::Head),
+            _ => {}
         }
         if s == "full" {
             return Ok(Strategy::Full);
@@ -145,14 +155,22 @@ impl Strategy {
     /// frozen and its output can be cached. `None` for `head` (the whole encoder is frozen; the
     /// pooled embedding is cached); `Some(0)` means only the embedding output is constant.
     /// `full` trains the embeddings, so nothing is constant: `Some(0)` is not enough and the
-    /// trainer does not cache (see [`Strategy::cacheable`]).
+    /// trainer does not cache (see [`Strategy::cacheable`]). `auto` is resolved before training.
     pub fn first_trainable_layer(&self, num_layers: usize) -> Option<usize> {
         match self {
-            Strategy::Head => None,
+            Strategy::Head | Strategy::Logreg | Strategy::Auto => None,
             Strategy::Last { k } => Some(num_layers - k.min(&num_layers)),
             Strategy::Full => Some(0),
             Strategy::Lora(s) => Some(num_layers - s.layers.unwrap_or(num_layers).min(num_layers)),
         }
+    }
+
+    /// Whether encoder parameters (or adapters on them) train.
+    pub fn trains_encoder(&self) -> bool {
+        matches!(
+            self,
+            Strategy::Last { .. } | Strategy::Full | Strategy::Lora(_)
+        )
     }
 
     /// Whether any part of the network is constant during training.
@@ -167,7 +185,7 @@ impl Strategy {
         let n = model.encoder.num_layers();
         match self {
             Strategy::Full => return model.unfreeze(),
-            Strategy::Head => {
+            Strategy::Head | Strategy::Logreg | Strategy::Auto => {
                 model.encoder = model.encoder.freeze();
             }
             Strategy::Last { k } => {
@@ -215,6 +233,8 @@ mod tests {
     #[test]
     fn parses_and_prints() {
         for (s, want) in [
+            ("auto", Strategy::Auto),
+            ("logreg", Strategy::Logreg),
             ("head", Strategy::Head),
             ("last2", Strategy::Last { k: 2 }),
             ("last-3", Strategy::Last { k: 3 }),

@@ -10,7 +10,7 @@ use web_time::Instant;
 use crate::data::{Dataset, LabelSet};
 use crate::engine::{BatchLimits, Engine, length_sorted_batches, read_f32};
 use crate::model::loss::cross_entropy;
-use crate::model::{ModelInput, TextClassifier};
+use crate::model::{ModelInput, TextClassifier, mean_pool};
 use crate::rng::SplitMix64;
 use crate::tokenize::{Encoded, PaddedBatch};
 use crate::{Error, Result};
@@ -18,9 +18,12 @@ use crate::{Error, Result};
 use super::batches::epoch_batches;
 use super::cache::{CachePoint, FeatureCache};
 use super::config::TrainConfig;
+use super::logreg::{self, CvReport};
 use super::metrics::{Metrics, argmax_rows};
 use super::optim::{Optimizer, lr_factor};
+use super::plan::{Plan, resolve_strategy};
 use super::progress::{CacheInfo, EpochReport, Progress, TrainHost};
+use super::strategy::Strategy;
 
 /// A fine-tuned classifier and how it got there.
 #[derive(Debug, Clone)]
@@ -36,21 +39,27 @@ pub struct TrainOutcome {
     pub cache: CacheInfo,
     /// Mean training loss of each step, in order.
     pub step_losses: Vec<f64>,
+    /// The settings in effect (`auto` resolved) and the plan they gave.
+    pub config: TrainConfig,
+    pub plan: Plan,
+    /// For `logreg`: what cross-validation found.
+    pub cross_validation: Option<CvReport>,
 }
 
 impl TrainOutcome {
-    /// How the model was made, for the export's `webtune.json`: strategy and settings, base
-    /// model, set sizes, the kept epoch and its validation metrics.
+    /// How the model was made, for the export's `webtune.json`: strategy and settings in effect,
+    /// the plan, base model, set sizes, the kept epoch and its validation metrics.
     pub fn record(
         &self,
-        config: &TrainConfig,
         base_model: Option<&str>,
         train_examples: usize,
         valid_examples: usize,
     ) -> serde_json::Value {
         serde_json::json!({
-            "strategy": config.strategy.to_string(),
-            "config": config,
+            "strategy": self.config.strategy.to_string(),
+            "config": self.config,
+            "plan": self.plan,
+            "cross_validation": self.cross_validation,
             "base_model": base_model,
             "train_examples": train_examples,
             "valid_examples": valid_examples,
@@ -115,16 +124,48 @@ impl Source<'_> {
         device: &Device,
         pad_id: u32,
     ) -> Tensor<2> {
+        model
+            .head
+            .forward(self.pooled(model, batch, device, pad_id))
+    }
+
+    fn pooled(
+        &self,
+        model: &TextClassifier,
+        batch: &[usize],
+        device: &Device,
+        pad_id: u32,
+    ) -> Tensor<2> {
         match self {
-            Source::Cached(cache) => cache.logits(model, batch, device),
+            Source::Cached(cache) => cache.pooled(model, batch, device),
             Source::Tokens(encoded) => {
                 let items: Vec<&Encoded> = batch.iter().map(|&i| &encoded[i]).collect();
-                model.forward(&ModelInput::from_batch(
-                    &PaddedBatch::pad(&items, pad_id),
-                    device,
-                ))
+                let input = ModelInput::from_batch(&PaddedBatch::pad(&items, pad_id), device);
+                mean_pool(model.encoder.forward(&input), input.mask.clone())
             }
         }
+    }
+
+    /// Every example's pooled embedding under `model` (a `valid()` copy), row after row.
+    async fn all_pooled(
+        &self,
+        model: &TextClassifier,
+        encoded: &[Encoded],
+        device: &Device,
+        pad_id: u32,
+        host: &mut dyn TrainHost,
+    ) -> Result<Vec<f32>> {
+        let hidden = model.encoder.config.hidden_size;
+        let mut out = vec![0.0f32; encoded.len() * hidden];
+        for batch in length_sorted_batches(encoded, BatchLimits::default()) {
+            let values = read_f32(self.pooled(model, &batch, device, pad_id)).await?;
+            for (r, &i) in batch.iter().enumerate() {
+                out[i * hidden..(i + 1) * hidden]
+                    .copy_from_slice(&values[r * hidden..(r + 1) * hidden]);
+            }
+            host.yield_now().await;
+        }
+        Ok(out)
     }
 }
 
@@ -179,6 +220,18 @@ pub async fn train(
     host: &mut dyn TrainHost,
 ) -> Result<TrainOutcome> {
     config.validate()?;
+    // `auto` is normally resolved on the whole file by `plan::prepare`; a caller that split the
+    // data itself gets the same rule on what it passes.
+    let mut config = config.clone();
+    let (strategy, why) = resolve_strategy(
+        config.strategy,
+        train.len() + valid.len(),
+        train.label_set.len(),
+    );
+    config.strategy = strategy;
+    config.notes.extend(why);
+    let config = &config;
+    let plan = Plan::new(config, train.len(), valid.len());
     let started = Instant::now();
     let n_layers = base.encoder.num_layers();
     config.strategy.validate(n_layers)?;
@@ -208,6 +261,7 @@ pub async fn train(
 
     // The model on the autodiff device, frozen as the strategy says.
     let hidden = base.config.hidden_size;
+    let fresh_head = head.is_none();
     let head = match head {
         Some(h) => {
             if h.weight.dims() != [hidden, k] {
@@ -262,9 +316,9 @@ pub async fn train(
         reason: cache_reason,
     };
 
-    let steps_per_epoch = train.len().div_ceil(config.batch_size);
-    let total_steps = steps_per_epoch * config.epochs;
-    let warmup = (config.warmup_fraction * total_steps as f64).round() as usize;
+    let steps_per_epoch = plan.steps_per_epoch;
+    let total_steps = plan.total_steps;
+    let warmup = plan.warmup_steps;
     let class_weights = config.class_weights(&train.class_counts());
     host.progress(&Progress::Started {
         strategy: config.strategy.to_string(),
@@ -277,6 +331,7 @@ pub async fn train(
         labels: labels.names().to_vec(),
         class_weights: class_weights.clone(),
         cache: cache_info.clone(),
+        plan: plan.clone(),
     });
 
     let (train_src, valid_src) = match (cache_info.enabled, point) {
@@ -302,6 +357,94 @@ pub async fn train(
         _ => (Source::Tokens(&train_enc), Source::Tokens(&valid_enc)),
     };
 
+    if config.strategy == Strategy::Logreg {
+        let Source::Cached(features) = &train_src else {
+            return Err(Error::Invalid(
+                "logreg needs the pooled embeddings cached: raise the cache limit or choose head"
+                    .into(),
+            ));
+        };
+        let (x, d) = features.pooled_rows();
+        let (fitted, cv) = logreg::fit(
+            &x,
+            d,
+            &train.labels,
+            k,
+            class_weights.as_deref(),
+            config.seed,
+        );
+        let fit_seconds = started.elapsed().as_secs_f64();
+        let mut snapshot = model.valid();
+        snapshot.head = fitted.into_linear(&plain);
+        let metrics = if !valid.is_empty() {
+            Some(
+                evaluate(
+                    &snapshot,
+                    &valid_src,
+                    &valid.labels,
+                    labels.names(),
+                    &plain,
+                    pad_id,
+                    &valid_enc,
+                )
+                .await?,
+            )
+        } else {
+            cv.as_ref().map(|cv| {
+                let truth: Vec<usize> = cv.rows.iter().map(|&i| train.labels[i]).collect();
+                Metrics::compute(labels.names(), &truth, &cv.out_of_fold, Some(cv.loss))
+            })
+        };
+        let report = EpochReport {
+            epoch: 1,
+            train_loss: f64::NAN,
+            valid: metrics,
+            seconds: started.elapsed().as_secs_f64(),
+            train_seconds: fit_seconds,
+            examples_per_sec: train.len() as f64 / fit_seconds.max(1e-9),
+            best: true,
+        };
+        host.progress(&Progress::Epoch(report.clone()));
+        host.progress(&Progress::Finished {
+            epochs_run: 1,
+            best_epoch: Some(1),
+            stopped_early: false,
+            cancelled: false,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        return Ok(TrainOutcome {
+            model: snapshot,
+            labels,
+            epochs: vec![report],
+            best_epoch: Some(1),
+            cancelled: false,
+            stopped_early: false,
+            cache: cache_info,
+            step_losses: Vec::new(),
+            config: config.clone(),
+            plan,
+            cross_validation: cv,
+        });
+    }
+
+    // Linear probing, then fine-tuning: the new head starts at the logistic regression fitted on
+    // the embeddings the frozen model gives now, so the encoder's first updates follow a
+    // sensible head instead of a random one (Kumar et al., 2022).
+    if fresh_head && config.fitted_head_init && config.strategy.trains_encoder() {
+        let pooled = train_src
+            .all_pooled(&model.valid(), &train_enc, &plain, pad_id, host)
+            .await?;
+        let fitted = logreg::fit_fixed(
+            &pooled,
+            hidden,
+            &train.labels,
+            k,
+            class_weights.as_deref(),
+            config.seed,
+        );
+        model.head = fitted.into_linear(&plain).train();
+    }
+
     let weights = class_weights
         .as_ref()
         .map(|w| Tensor::<1>::from_data(TensorData::new(w.clone(), [k]), &device));
@@ -310,14 +453,18 @@ pub async fn train(
     let lr_encoder = config.encoder_lr();
     let mut step = 0usize;
     let mut epochs: Vec<EpochReport> = Vec::new();
-    let mut best: Option<(f64, usize, TextClassifier)> = None;
+    let mut best: Option<((f64, f64), usize, TextClassifier)> = None;
     let mut step_losses = Vec::with_capacity(total_steps);
     let mut cancelled = false;
     let mut stopped_early = false;
     let train_clock = Instant::now();
     let mut examples_seen = 0usize;
 
-    'epochs: for epoch in 0..config.epochs {
+    // Early stopping: the score is validation macro-F1, ties broken by the lower validation loss
+    // (macro-F1 moves in steps of whole examples on a small set); it never stops before
+    // `plan.min_epochs`.
+    let mut since_best = 0usize;
+    'epochs: for epoch in 0..plan.epochs {
         let epoch_clock = Instant::now();
         let mut loss_sum = 0.0;
         let mut seen = 0usize;
@@ -379,10 +526,16 @@ pub async fn train(
                 .await?,
             )
         };
-        let score = metrics.as_ref().map(|m| m.macro_f1).unwrap_or(epoch as f64);
+        let score = metrics
+            .as_ref()
+            .map(|m| (m.macro_f1, -m.loss.unwrap_or(0.0)))
+            .unwrap_or((epoch as f64, 0.0));
         let is_best = best.as_ref().is_none_or(|(s, _, _)| score > *s);
         if is_best {
             best = Some((score, epoch + 1, snapshot));
+            since_best = 0;
+        } else {
+            since_best += 1;
         }
         let report = EpochReport {
             epoch: epoch + 1,
@@ -396,10 +549,10 @@ pub async fn train(
         host.progress(&Progress::Epoch(report.clone()));
         epochs.push(report);
         host.yield_now().await;
-        if let (Some(patience), Some((_, best_epoch, _))) = (config.patience, &best)
-            && !valid.is_empty()
-            && epoch + 1 - best_epoch >= patience
-            && epoch + 1 < config.epochs
+        if let Some(patience) = plan.patience
+            && since_best >= patience
+            && epoch + 1 >= plan.min_epochs
+            && epoch + 1 < plan.epochs
         {
             stopped_early = true;
             break;
@@ -427,5 +580,8 @@ pub async fn train(
         stopped_early,
         cache: cache_info,
         step_losses,
+        config: config.clone(),
+        plan,
+        cross_validation: None,
     })
 }

@@ -19,7 +19,8 @@ const PAGE = process.env.WEBTUNE_PAGE || "http://127.0.0.1:8792/";
 const DATA = process.env.DATA || join(here, "../../../shared/data/sst2");
 const STRATEGIES = (process.env.STRATEGIES || "head last2").split(/\s+/).filter(Boolean);
 const SEEDS = (process.env.SEEDS || "0 1 2").split(/\s+/).filter(Boolean).map(Number);
-const EPOCHS = Number(process.env.EPOCHS || 4);
+// EPOCHS=auto leaves epochs and early stopping as the page sets them (the defaults).
+const EPOCHS = process.env.EPOCHS || "4";
 const PARALLEL = Math.max(1, Number(process.env.PARALLEL || 1));
 const BACKENDS = (process.env.BACKENDS || "cpu").split(/\s+/).filter(Boolean);
 const out = process.argv[2] || "browser-results.json";
@@ -34,8 +35,11 @@ function subset(file, limit) {
   writeFileSync(path, rows.join("\n") + "\n");
   return { path, rows: rows.length - 1 };
 }
-const train = subset(join(DATA, "train-2000.csv"), Number(process.env.LIMIT_TRAIN || 0));
-const valid = subset(join(DATA, "dev.csv"), Number(process.env.LIMIT_VALID || 0));
+// TRAIN_FILE / VALID_FILE replace SST-2's files; VALID_FILE=none trains without one (the page
+// then holds out part of the training file, or cross-validates, as its defaults say).
+const train = subset(process.env.TRAIN_FILE || join(DATA, "train-2000.csv"), Number(process.env.LIMIT_TRAIN || 0));
+const valid = process.env.VALID_FILE === "none" ? null
+  : subset(process.env.VALID_FILE || join(DATA, "dev.csv"), Number(process.env.LIMIT_VALID || 0));
 
 const t0 = Date.now();
 const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0)}s]`, ...a);
@@ -54,16 +58,16 @@ async function run(backend, strategy, seed) {
     await page.goto(`${PAGE}?backend=${backend}`);
     await page.waitForFunction(() => /ready/.test(document.getElementById("model-status").textContent));
     await page.setInputFiles("#dataset-input", train.path);
-    await page.waitForFunction((n) => new RegExp(`${n} examples, 2 classes`).test(document.getElementById("dataset-info").textContent), train.rows);
-    await page.setInputFiles("#valid-input", valid.path);
+    await page.waitForFunction((n) => new RegExp(`${n} examples, \\d+ classes`).test(document.getElementById("dataset-info").textContent), train.rows);
+    if (valid) await page.setInputFiles("#valid-input", valid.path);
     const k = /^last(\d+)$/.exec(strategy);
     await page.selectOption("#strategy", k ? "last" : strategy);
     if (k) await page.fill("#last-k", k[1]);
-    await page.fill("#epochs", String(EPOCHS));
+    if (EPOCHS !== "auto") await page.fill("#epochs", EPOCHS);
     await page.fill("#batch-size", "32");
     await page.locator("details:has(#seed) > summary").click();
     await page.fill("#seed", String(seed));
-    await page.fill("#patience", "0");
+    if (EPOCHS !== "auto") await page.fill("#patience", "0");
     // The validation file is read asynchronously after the change event; the run checks below
     // that it was used.
     await page.waitForTimeout(500);
@@ -72,7 +76,7 @@ async function run(backend, strategy, seed) {
     await page.waitForFunction(() => window.__webtuneHistory && window.__webtuneHistory.finished, null, { polling: 1000 });
     const wall = (Date.now() - start) / 1000;
     const h = await page.evaluate(() => window.__webtuneHistory);
-    if (h.started.validExamples !== valid.rows || h.started.trainExamples !== train.rows) {
+    if (valid && (h.started.validExamples !== valid.rows || h.started.trainExamples !== train.rows)) {
       throw new Error(`expected ${train.rows} training / ${valid.rows} validation examples, got ${h.started.trainExamples} / ${h.started.validExamples}`);
     }
     const epochs = h.epochs.map((e) => ({
@@ -87,7 +91,7 @@ async function run(backend, strategy, seed) {
       accuracy: last.accuracy, macro_f1: last.macro_f1, epochs,
       first_epoch_seconds: epochs[0].seconds,
       mean_later_epoch_train_seconds: later.length ? later.reduce((a, b) => a + b, 0) / later.length : null,
-      cache: h.started.cache, wall_seconds: wall, page_errors: errors,
+      cache: h.started.cache, plan: h.started.plan, wall_seconds: wall, page_errors: errors,
     };
     log(`${backend} ${strategy} seed ${seed}: accuracy ${(100 * last.accuracy).toFixed(2)} %, ` +
       `${epochs[0].examples_per_sec.toFixed(1)} examples/s in epoch 1, ` +

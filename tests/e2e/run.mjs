@@ -107,16 +107,20 @@ log(autoStatus);
 await page.click("#sample-button");
 await page.waitForFunction(() => /75 examples, 3 classes/.test(document.getElementById("dataset-info").textContent));
 await shot("02-dataset-preview");
+// Every setting left as it is: 75 examples (25 a class) make `auto` fit a logistic regression
+// on the frozen embeddings, cross-validated on all of them; the plan says so before training.
 await page.click("#train-button");
-await page.waitForFunction(() => /step [1-9]/.test(document.getElementById("progress-text").textContent));
-timings.firstStepCachedAutoMs = Date.now() - start;
-await page.waitForFunction(() => document.querySelectorAll("#chart circle").length >= 3);
-await shot("03-mid-training");
+await page.waitForFunction(() => !document.getElementById("plan").hidden);
+const plan = await text("#plan");
+log("plan:", plan.replace(/\n/g, " | "));
+assert.match(plan, /auto chose logreg: 75 examples \(25 a class\)/);
+assert.match(plan, /cross-validated on all 75 examples/);
 await waitTrained();
-timings.autoExamplesPerSec = await page.evaluate(() => window.__webtuneStats.examplesPerSec);
+timings.sampleTrainedAutoMs = Date.now() - start;
 const acc = parseFloat(await text("#val-accuracy"));
 log("automatic-backend run:", await text("#progress-text"), "accuracy", acc);
-assert.ok(acc > 100 / 3 + 10, `validation accuracy ${acc}% is above chance (33%)`);
+// Out-of-fold accuracy of 5-fold cross-validation on the sample: 98.7 % measured (74 of 75).
+assert.ok(acc >= 80, `cross-validated accuracy ${acc}% on the bundled sample (chance is 33%)`);
 await shot("04-trained");
 
 // ------------------------------------------------------------------ 3. try it

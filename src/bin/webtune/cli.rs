@@ -12,7 +12,7 @@ use serde_json::json;
 use web_time::Instant;
 use webtune::backend::{self, Backend, BackendChoice};
 use webtune::classifier::Classifier;
-use webtune::data::{self, Dataset, Format, LabelSet, ParseOptions, train_valid_sets};
+use webtune::data::{self, Dataset, Format, LabelSet, ParseOptions};
 use webtune::engine::{BatchLimits, Engine, ModelFiles};
 use webtune::export::{self, ExportMeta};
 use webtune::tokenize::DEFAULT_MAX_LEN;
@@ -108,11 +108,14 @@ struct TrainArgs {
     valid: Option<PathBuf>,
     #[command(flatten)]
     columns: DataArgs,
-    /// head, lastK (e.g. last2), full, or lora[R][-lastK][-ffn] (e.g. lora8, lora8-last2-ffn).
-    #[arg(long, default_value = "last2")]
+    /// auto (by the data's size: logreg below 100 examples a class, else last2), logreg (a
+    /// logistic regression on frozen embeddings, fitted exactly), head, lastK (e.g. last2), full,
+    /// or lora[R][-lastK][-ffn] (e.g. lora8, lora8-last2-ffn).
+    #[arg(long, default_value = "auto")]
     strategy: String,
-    #[arg(long, default_value_t = 4)]
-    epochs: usize,
+    /// Epochs (default: from a budget of at least 200 optimiser steps, at most 30 epochs).
+    #[arg(long)]
+    epochs: Option<usize>,
     #[arg(long, default_value_t = 32)]
     batch: usize,
     #[arg(long, default_value_t = 0)]
@@ -134,12 +137,22 @@ struct TrainArgs {
     /// Global gradient-norm clip; 0 disables clipping.
     #[arg(long, default_value_t = 1.0)]
     max_grad_norm: f64,
-    /// Fraction of --data held out for validation when --valid is not given.
+    /// Fraction of --data held out for validation when --valid is not given (at least 8 examples
+    /// a class, at most a quarter of one; 0 holds nothing out).
     #[arg(long, default_value_t = 0.15)]
     valid_fraction: f64,
-    /// Stop after this many epochs without a better validation macro-F1; 0 never stops early.
-    #[arg(long, default_value_t = 2)]
-    patience: usize,
+    /// Stop after this many epochs without a better validation macro-F1; 0 never stops early
+    /// (default: a quarter of the epochs, at least 2, never before a third of them).
+    #[arg(long)]
+    patience: Option<usize>,
+    /// Start a new head from random weights (else from a logistic regression fitted on the
+    /// frozen embeddings, when the encoder trains).
+    #[arg(long)]
+    random_head: bool,
+    /// Try a few configurations (strategies, learning rates, epochs) on the validation data,
+    /// print the table of trials and keep the best.
+    #[arg(long)]
+    search: bool,
     /// auto, none or balanced.
     #[arg(long, default_value = "auto")]
     class_weights: String,
@@ -246,11 +259,15 @@ impl TrainHost for CliHost {
                 total_params,
                 cache,
                 class_weights,
+                plan,
                 ..
             } => {
                 eprintln!(
                     "webtune: {strategy}: {train_examples} training / {valid_examples} validation examples, {total_steps} steps; {trainable_params} of {total_params} parameters train"
                 );
+                for line in &plan.summary {
+                    eprintln!("webtune: plan: {line}");
+                }
                 if let Some(w) = class_weights {
                     eprintln!("webtune: class weights {w:?}");
                 }
@@ -306,14 +323,33 @@ impl TrainHost for CliHost {
                         )
                     })
                     .unwrap_or_default();
+                // A logistic regression has no mini-batch loss: it is fitted to its optimum.
+                let train = if r.train_loss.is_nan() {
+                    "fitted".to_string()
+                } else {
+                    format!("train loss {:.4}", r.train_loss)
+                };
                 eprintln!(
-                    "webtune: epoch {} train loss {:.4}{valid} (training {:.2}s, {:.0} ex/s; with validation {:.2}s){}",
+                    "webtune: epoch {} {train}{valid} (training {:.2}s, {:.0} ex/s; with validation {:.2}s){}",
                     r.epoch,
-                    r.train_loss,
                     r.train_seconds,
                     r.examples_per_sec,
                     r.seconds,
                     if r.best { " *" } else { "" }
+                );
+            }
+            Progress::Trial {
+                index,
+                total,
+                trial,
+            } => {
+                eprintln!(
+                    "webtune: search trial {index}/{total}: {} → validation accuracy {:.2}% macro-F1 {:.4} (best epoch {:?}, {:.1}s)",
+                    trial.settings,
+                    100.0 * trial.valid_accuracy,
+                    trial.valid_macro_f1,
+                    trial.best_epoch,
+                    trial.seconds
                 );
             }
             Progress::Finished {
@@ -367,7 +403,7 @@ fn train(args: &TrainArgs) -> Result<()> {
         } else {
             args.valid_fraction
         },
-        patience: (args.patience > 0).then_some(args.patience),
+        patience: args.patience,
         class_weighting: match args.class_weights.as_str() {
             "auto" => ClassWeighting::Auto,
             "none" => ClassWeighting::None,
@@ -382,6 +418,9 @@ fn train(args: &TrainArgs) -> Result<()> {
         cache: !args.no_cache,
         cache_limit_bytes: args.cache_limit_mb.map(|mb| mb * 1_000_000),
         dropout: !args.no_dropout,
+        fitted_head_init: !args.random_head,
+        search: args.search,
+        notes: Vec::new(),
     };
     config.validate()?;
 
@@ -422,7 +461,8 @@ fn train(args: &TrainArgs) -> Result<()> {
         Some(path) => Some(labelled(path, &args.columns, &full.label_set)?),
         None => None,
     };
-    let (train_set, valid_set) = train_valid_sets(full, valid, config.valid_fraction, config.seed);
+    let prepared = webtune::train::prepare(full, valid, &config);
+    let (train_set, valid_set, config) = (prepared.train, prepared.valid, prepared.config);
 
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -443,19 +483,21 @@ fn train(args: &TrainArgs) -> Result<()> {
         rss_samples: Vec::new(),
     };
     let started = Instant::now();
-    let outcome = pollster::block_on(webtune::train::train(
+    let (outcome, trials) = pollster::block_on(webtune::train::fit(
         &base, head, &train_set, &valid_set, &config, &mut host,
     ))?;
     let train_seconds = started.elapsed().as_secs_f64();
 
     let classifier = Classifier::from_training(&base, &outcome);
     let mut training = outcome.record(
-        &config,
         Some(&args.model.display().to_string()),
         train_set.len(),
         valid_set.len(),
     );
     training["data"] = json!(args.data.display().to_string());
+    if let Some(trials) = &trials {
+        training["search"] = json!(trials);
+    }
     let meta = ExportMeta {
         training: Some(training.clone()),
         adapter: args.lora_adapter,

@@ -1,0 +1,337 @@
+//! Defaults that fit the data: which strategy, how much is held out, how many epochs and when to
+//! stop, derived from the dataset's size and class counts — one piece of code for the CLI and the
+//! browser, printed before training so the user sees what will happen and why.
+//!
+//! The numbers below were chosen by measurement on public data (sentence-level SST-2 and SST-5
+//! subsets, GLUE SST-2 2,000; never their test splits): see the README, "Choosing the defaults".
+
+use serde::Serialize;
+
+use crate::data::{Dataset, stratified_split};
+
+use super::config::TrainConfig;
+use super::strategy::Strategy;
+
+/// `auto` fits a logistic regression on frozen embeddings below this many examples per class
+/// (on average), and fine-tunes the top two layers from there on.
+pub const LOGREG_BELOW_PER_CLASS: usize = 32;
+/// A run gets at least this many optimiser steps: small files get more epochs.
+pub const MIN_STEPS: usize = 80;
+/// Epochs are not added beyond this many steps (large files: 4 epochs, then fewer).
+pub const MAX_STEPS_FOR_EPOCHS: usize = 3000;
+/// Never more epochs than this, whatever the size.
+pub const MAX_EPOCHS: usize = 30;
+/// What a large file gets when the step budget allows.
+pub const BASE_EPOCHS: usize = 4;
+/// A held-out class gets at least this many examples (when it can spare them)...
+pub const MIN_VALID_PER_CLASS: usize = 8;
+/// ...and keeps at least three quarters of its examples for training. A class too small to give
+/// two examples this way means no validation split at all.
+pub const MAX_VALID_SHARE: f64 = 0.25;
+/// A large file holds out no more than about this many examples in all: validation needs a few
+/// hundred to rank epochs, and every example beyond that is worth more in training.
+pub const MAX_VALID_TOTAL: usize = 600;
+
+/// `strategy` with `auto` resolved for a file of `rows` examples in `classes` classes, and why.
+pub fn resolve_strategy(
+    strategy: Strategy,
+    rows: usize,
+    classes: usize,
+) -> (Strategy, Option<String>) {
+    if strategy != Strategy::Auto {
+        return (strategy, None);
+    }
+    let per_class = rows / classes.max(1);
+    if per_class < LOGREG_BELOW_PER_CLASS {
+        (
+            Strategy::Logreg,
+            Some(format!(
+                "auto chose logreg: {rows} examples ({per_class} a class) are below {LOGREG_BELOW_PER_CLASS} a class, where a logistic regression on the frozen embeddings beats fine-tuning the encoder"
+            )),
+        )
+    } else {
+        (
+            Strategy::Last { k: 2 },
+            Some(format!(
+                "auto chose last2: {rows} examples ({per_class} a class) are enough to fine-tune the top two layers"
+            )),
+        )
+    }
+}
+
+/// Training and validation sets, with the settings the data decided.
+pub struct Prepared {
+    pub train: Dataset,
+    pub valid: Dataset,
+    /// `config` with `auto` resolved and the reasons in `notes`.
+    pub config: TrainConfig,
+}
+
+/// Resolves the strategy on the whole file and holds out validation data where it is useful:
+/// the user's validation set when there is one; none for `logreg` (its cross-validation uses
+/// every example); else a stratified, seeded split with a floor per class, or none when a class
+/// is too small to spare any.
+pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> Prepared {
+    let mut config = config.clone();
+    let (strategy, why) = resolve_strategy(config.strategy, full.len(), full.label_set.len());
+    config.strategy = strategy;
+    config.notes.extend(why);
+    if let Some(valid) = valid {
+        return Prepared {
+            train: full,
+            valid,
+            config,
+        };
+    }
+    let empty = full.subset(&[]);
+    if config.valid_fraction == 0.0 {
+        return Prepared {
+            train: full,
+            valid: empty,
+            config,
+        };
+    }
+    if strategy == Strategy::Logreg && !config.search {
+        config.notes.push(format!(
+            "no validation split: the logistic regression is cross-validated on all {} examples",
+            full.len()
+        ));
+        return Prepared {
+            train: full,
+            valid: empty,
+            config,
+        };
+    }
+    let counts = full.class_counts();
+    let names = full.label_set.names().to_vec();
+    let fraction = config
+        .valid_fraction
+        .min(MAX_VALID_TOTAL as f64 / full.len().max(1) as f64);
+    let per_class: Vec<usize> = counts.iter().map(|&n| valid_count(n, fraction)).collect();
+    if let Some(c) = (0..counts.len()).find(|&c| per_class[c] < 2) {
+        config.notes.push(format!(
+            "no validation split: class \"{}\" has only {} examples, too few to hold any out; training on all of them for a fixed budget, without early stopping",
+            names[c], counts[c]
+        ));
+        return Prepared {
+            train: full,
+            valid: empty,
+            config,
+        };
+    }
+    let (t, v) = stratified_split(&full, &per_class, config.seed);
+    config.notes.push(format!(
+        "holding out {} examples for validation ({} of each class at least; stratified, seed {})",
+        v.len(),
+        per_class.iter().min().copied().unwrap_or(0),
+        config.seed
+    ));
+    Prepared {
+        train: full.subset(&t),
+        valid: full.subset(&v),
+        config,
+    }
+}
+
+/// Examples of a class of `n` held out for validation: `fraction` of them, at least
+/// [`MIN_VALID_PER_CLASS`], at most [`MAX_VALID_SHARE`] of the class.
+pub fn valid_count(n: usize, fraction: f64) -> usize {
+    let wanted = ((n as f64 * fraction).round() as usize).max(MIN_VALID_PER_CLASS);
+    wanted.min((n as f64 * MAX_VALID_SHARE).floor() as usize)
+}
+
+/// The budget of a run: epochs, steps, warm-up and early stopping, resolved from the training
+/// set's size where the settings leave them automatic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub strategy: String,
+    pub epochs: usize,
+    /// Whether `epochs` came from the step budget (not the user).
+    pub epochs_auto: bool,
+    pub steps_per_epoch: usize,
+    pub total_steps: usize,
+    pub warmup_steps: usize,
+    /// Epochs without a better validation macro-F1 before stopping; `None`: never stops early.
+    pub patience: Option<usize>,
+    /// Early stopping never stops before this epoch.
+    pub min_epochs: usize,
+    /// Everything above and the automatic choices, in sentences, for the user.
+    pub summary: Vec<String>,
+}
+
+/// Epochs for `steps_per_epoch`: enough for [`MIN_STEPS`], [`BASE_EPOCHS`] while that stays under
+/// [`MAX_STEPS_FOR_EPOCHS`], at most [`MAX_EPOCHS`], at least one.
+pub fn budget_epochs(steps_per_epoch: usize) -> usize {
+    let spe = steps_per_epoch.max(1);
+    let for_floor = MIN_STEPS.div_ceil(spe);
+    let base = BASE_EPOCHS.min(MAX_STEPS_FOR_EPOCHS / spe);
+    for_floor.max(base).clamp(1, MAX_EPOCHS)
+}
+
+/// Early stopping's patience for a run of `epochs`: a quarter of them, at least 2.
+pub fn auto_patience(epochs: usize) -> usize {
+    epochs.div_ceil(4).max(2)
+}
+
+impl Plan {
+    /// The plan for training `config` (strategy resolved) on `train_examples`, validating on
+    /// `valid_examples`.
+    pub fn new(config: &TrainConfig, train_examples: usize, valid_examples: usize) -> Plan {
+        let strategy = config.strategy.to_string();
+        let mut summary = config.notes.clone();
+        if config.strategy == Strategy::Logreg {
+            summary.push(format!(
+                "logreg: the encoder stays frozen; the head is a logistic regression fitted to its optimum on {train_examples} examples, its regularisation chosen by cross-validation"
+            ));
+            return Plan {
+                strategy,
+                epochs: 1,
+                epochs_auto: false,
+                steps_per_epoch: 0,
+                total_steps: 0,
+                warmup_steps: 0,
+                patience: None,
+                min_epochs: 1,
+                summary,
+            };
+        }
+        let steps_per_epoch = train_examples.div_ceil(config.batch_size.max(1)).max(1);
+        let epochs_auto = config.epochs.is_none();
+        let epochs = config
+            .epochs
+            .unwrap_or_else(|| budget_epochs(steps_per_epoch));
+        let total_steps = steps_per_epoch * epochs;
+        let warmup_steps = (config.warmup_fraction * total_steps as f64).round() as usize;
+        let patience = match (valid_examples, config.patience) {
+            (0, _) | (_, Some(0)) => None,
+            (_, Some(p)) => Some(p),
+            (_, None) => Some(auto_patience(epochs)),
+        };
+        let min_epochs = if config.patience.is_none() {
+            epochs.div_ceil(3).max(1)
+        } else {
+            1
+        };
+        summary.push(format!(
+            "{epochs} epoch{} × {steps_per_epoch} step{} = {total_steps} steps of {} examples{}; warm-up {warmup_steps} steps",
+            if epochs == 1 { "" } else { "s" },
+            if steps_per_epoch == 1 { "" } else { "s" },
+            config.batch_size,
+            if epochs_auto {
+                format!(" (at least {MIN_STEPS} steps, at most {MAX_EPOCHS} epochs)")
+            } else {
+                String::new()
+            }
+        ));
+        summary.push(match patience {
+            Some(p) => format!(
+                "stops when validation macro-F1 has not improved for {p} epochs (not before epoch {min_epochs}); keeps the best epoch"
+            ),
+            None if valid_examples == 0 => "no validation data: trains the whole budget and keeps the last epoch".into(),
+            None => "early stopping off: trains the whole budget and keeps the best epoch on validation".into(),
+        });
+        Plan {
+            strategy,
+            epochs,
+            epochs_auto,
+            steps_per_epoch,
+            total_steps,
+            warmup_steps,
+            patience,
+            min_epochs,
+            summary,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::LabelSet;
+
+    fn dataset(per_class: &[usize]) -> Dataset {
+        let mut texts = Vec::new();
+        let mut labels = Vec::new();
+        for (c, &n) in per_class.iter().enumerate() {
+            for i in 0..n {
+                texts.push(format!("{c} {i}"));
+                labels.push(c);
+            }
+        }
+        let names = (0..per_class.len()).map(|c| format!("c{c}")).collect();
+        Dataset {
+            texts,
+            labels,
+            label_set: LabelSet::from_names(names),
+        }
+    }
+
+    #[test]
+    fn small_files_get_enough_steps_and_large_ones_four_epochs_then_fewer() {
+        assert_eq!(budget_epochs(14), 6); // 500 rows less validation: 6 × 14 = 84 steps
+        assert_eq!(budget_epochs(3), 27); // 100 rows
+        assert_eq!(budget_epochs(54), 4); // SST-2 2,000 less validation: as before
+        assert_eq!(budget_epochs(184), 4); // 6,920 rows
+        assert_eq!(budget_epochs(1329), 2); // 50,000 rows
+        assert_eq!(budget_epochs(5000), 1);
+        assert_eq!(budget_epochs(1), MAX_EPOCHS);
+        assert_eq!(auto_patience(27), 7);
+        assert_eq!(auto_patience(6), 2);
+    }
+
+    #[test]
+    fn auto_picks_logreg_for_small_files_and_last2_above() {
+        let cfg = TrainConfig::default();
+        assert_eq!(cfg.strategy, Strategy::Auto);
+        let p = prepare(dataset(&[8, 8]), None, &cfg);
+        assert_eq!(p.config.strategy, Strategy::Logreg);
+        assert_eq!((p.train.len(), p.valid.len()), (16, 0));
+        assert!(
+            p.config.notes.iter().any(|n| n.contains("cross-validated")),
+            "{:?}",
+            p.config.notes
+        );
+        let p = prepare(dataset(&[300, 200]), None, &cfg);
+        assert_eq!(p.config.strategy, Strategy::Last { k: 2 });
+        assert_eq!(p.valid.class_counts(), vec![45, 30]);
+        // The plan of that run, printed before training.
+        let plan = Plan::new(&p.config, p.train.len(), p.valid.len());
+        assert_eq!(plan.steps_per_epoch, 14);
+        assert_eq!(plan.epochs, 6);
+        assert!(
+            plan.summary
+                .iter()
+                .any(|s| s.contains("6 epochs × 14 steps = 84 steps")),
+            "{:?}",
+            plan.summary
+        );
+        assert_eq!((plan.patience, plan.min_epochs), (Some(2), 2));
+    }
+
+    #[test]
+    fn validation_has_a_floor_per_class_or_is_skipped_with_a_reason() {
+        assert_eq!(valid_count(40, 0.15), 8);
+        assert_eq!(valid_count(20, 0.15), 5);
+        assert_eq!(valid_count(1000, 0.15), 150);
+        // A large file holds out about 600 examples, not 15 %.
+        let p = prepare(dataset(&[4000, 2000]), None, &TrainConfig::default());
+        assert_eq!(p.valid.class_counts(), vec![400, 200]);
+        let cfg = TrainConfig {
+            strategy: Strategy::Last { k: 1 },
+            ..TrainConfig::default()
+        };
+        let p = prepare(dataset(&[40, 6]), None, &cfg);
+        assert_eq!(p.valid.len(), 0);
+        assert!(
+            p.config
+                .notes
+                .iter()
+                .any(|n| n.contains("class \"c1\" has only 6 examples")),
+            "{:?}",
+            p.config.notes
+        );
+        let plan = Plan::new(&p.config, p.train.len(), 0);
+        assert_eq!(plan.patience, None);
+    }
+}
