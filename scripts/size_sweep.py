@@ -130,6 +130,8 @@ def main():
                 cell = {"dataset": name, "size": n, "seed": seed}
                 search = not args.no_search and n <= args.search_max_size and seed < args.search_seeds
                 variants = ([] if args.no_default else [("default", [])]) + ([("search", ["--search"])] if search else [])
+                if not search and os.path.exists(os.path.join(d, "eval-search.json")):
+                    variants.append(("search", ["--search"]))  # measured before: reported, not rerun
                 if args.only_reference:
                     variants = []
                 variants += [(v.split("=", 1)[0], v.split("=", 1)[1].split()) for v in args.variant]

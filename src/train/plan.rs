@@ -75,7 +75,10 @@ pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> P
     let mut config = config.clone();
     let (strategy, why) = resolve_strategy(config.strategy, full.len(), full.label_set.len());
     config.strategy = strategy;
-    config.notes.extend(why);
+    if !config.search {
+        // A search tries several strategies; its trials say which.
+        config.notes.extend(why);
+    }
     if let Some(valid) = valid {
         return Prepared {
             train: full,

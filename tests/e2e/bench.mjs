@@ -128,7 +128,7 @@ for (const b of BACKENDS) {
 }
 const report = {
   browser: `Chromium ${version}`, backends: BACKENDS, parallel_runs: PARALLEL, epochs: EPOCHS,
-  train: { file: train.path, rows: train.rows }, valid: { file: valid.path, rows: valid.rows }, summary, runs: results,
+  train: { file: train.path, rows: train.rows }, valid: valid && { file: valid.path, rows: valid.rows }, summary, runs: results,
 };
 writeFileSync(out, JSON.stringify(report, null, 2));
 log("summary", JSON.stringify(summary));
