@@ -525,12 +525,10 @@ async fn run_training(
         request.base_model.as_deref(),
         train_set.len(),
         valid_set.len(),
+        trials.as_deref(),
     );
     training["epochs"] = serde_json::json!(outcome.epochs);
     training["cancelled"] = serde_json::json!(outcome.cancelled);
-    if let Some(trials) = &trials {
-        training["search"] = serde_json::json!(trials);
-    }
     Ok(WebClassifier {
         inner: Rc::new(classifier),
         backend,

@@ -354,6 +354,24 @@ fn to_head(f: &Features, theta: &[f64], k: usize) -> LinearHead {
     }
 }
 
+/// Rows `0..n`, or `max` of them drawn with `seed` (in order) when there are more.
+fn capped_rows(n: usize, max: usize, seed: u64) -> Vec<usize> {
+    let mut rows: Vec<usize> = (0..n).collect();
+    if n > max {
+        SplitMix64::new(seed).shuffle(&mut rows);
+        rows.truncate(max);
+        rows.sort_unstable();
+    }
+    rows
+}
+
+/// Each example's loss weight: its class's weight, or 1.
+fn sample_weights(y: &[usize], class_weights: Option<&[f32]>) -> Vec<f64> {
+    y.iter()
+        .map(|&c| class_weights.map(|w| w[c] as f64).unwrap_or(1.0))
+        .collect()
+}
+
 /// Most rows [`fit_fixed`] uses: a head to start fine-tuning from needs no more.
 const FIXED_MAX_ROWS: usize = 2000;
 
@@ -367,17 +385,9 @@ pub fn fit_fixed(
     class_weights: Option<&[f32]>,
     seed: u64,
 ) -> LinearHead {
-    let mut rows: Vec<usize> = (0..y.len()).collect();
-    if rows.len() > FIXED_MAX_ROWS {
-        SplitMix64::new(seed ^ 0x5052_4f42_45).shuffle(&mut rows);
-        rows.truncate(FIXED_MAX_ROWS);
-        rows.sort_unstable();
-    }
+    let rows = capped_rows(y.len(), FIXED_MAX_ROWS, seed ^ 0x5052_4f42_45);
     let f = Features::new(x, d);
-    let sample_w: Vec<f64> = y
-        .iter()
-        .map(|&c| class_weights.map(|w| w[c] as f64).unwrap_or(1.0))
-        .collect();
+    let sample_w = sample_weights(y, class_weights);
     let mut theta = vec![0.0; k * d + k];
     Problem {
         f: &f,
@@ -403,10 +413,7 @@ pub fn fit(
     seed: u64,
 ) -> (LinearHead, Option<CvReport>) {
     let f = Features::new(x, d);
-    let sample_w: Vec<f64> = y
-        .iter()
-        .map(|&c| class_weights.map(|w| w[c] as f64).unwrap_or(1.0))
-        .collect();
+    let sample_w = sample_weights(y, class_weights);
     let mut counts = vec![0usize; k];
     for &c in y {
         counts[c] += 1;
@@ -417,12 +424,7 @@ pub fn fit(
         return (to_head(&f, &theta, k), None);
     }
     // The rows cross-validation uses: all of them up to CV_MAX_ROWS, else a seeded draw.
-    let mut cv_rows: Vec<usize> = (0..f.n).collect();
-    if cv_rows.len() > CV_MAX_ROWS {
-        SplitMix64::new(seed ^ 0x4356_524f_5753).shuffle(&mut cv_rows);
-        cv_rows.truncate(CV_MAX_ROWS);
-        cv_rows.sort_unstable();
-    }
+    let cv_rows = capped_rows(f.n, CV_MAX_ROWS, seed ^ 0x4356_524f_5753);
     let fold_of = stratified_folds(y, k, folds, seed);
     // Out-of-fold predictions and log-losses for every C, warm-starting along the C path.
     // Rows left out of cross-validation keep prediction `usize::MAX` and are not scored.

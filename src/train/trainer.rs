@@ -48,14 +48,16 @@ pub struct TrainOutcome {
 
 impl TrainOutcome {
     /// How the model was made, for the export's `webtune.json`: strategy and settings in effect,
-    /// the plan, base model, set sizes, the kept epoch and its validation metrics.
+    /// the plan, base model, set sizes, the kept epoch and its validation metrics, and the
+    /// search's trials when there was one.
     pub fn record(
         &self,
         base_model: Option<&str>,
         train_examples: usize,
         valid_examples: usize,
+        search: Option<&[super::search::Trial]>,
     ) -> serde_json::Value {
-        serde_json::json!({
+        let mut record = serde_json::json!({
             "strategy": self.config.strategy.to_string(),
             "config": self.config,
             "plan": self.plan,
@@ -65,7 +67,11 @@ impl TrainOutcome {
             "valid_examples": valid_examples,
             "best_epoch": self.best_epoch,
             "valid_metrics": self.best_epoch.and_then(|e| self.epochs[e - 1].valid.clone()),
-        })
+        });
+        if let Some(trials) = search {
+            record["search"] = serde_json::json!(trials);
+        }
+        record
     }
 }
 

@@ -493,11 +493,9 @@ fn train(args: &TrainArgs) -> Result<()> {
         Some(&args.model.display().to_string()),
         train_set.len(),
         valid_set.len(),
+        trials.as_deref(),
     );
     training["data"] = json!(args.data.display().to_string());
-    if let Some(trials) = &trials {
-        training["search"] = json!(trials);
-    }
     let meta = ExportMeta {
         training: Some(training.clone()),
         adapter: args.lora_adapter,
