@@ -376,7 +376,7 @@ fn the_search_tries_configurations_and_keeps_the_best_on_validation() {
     ))
     .unwrap();
     let trials = trials.expect("a search returns its trials");
-    assert_eq!(trials.len(), 6);
+    assert_eq!(trials.len(), 7);
     let chosen: Vec<_> = trials.iter().filter(|t| t.chosen).collect();
     assert_eq!(chosen.len(), 1);
     let best = trials
@@ -390,7 +390,7 @@ fn the_search_tries_configurations_and_keeps_the_best_on_validation() {
         .iter()
         .filter(|e| matches!(e, Progress::Trial { .. }))
         .count();
-    assert_eq!(events, 6);
+    assert_eq!(events, 7);
     // Without validation data there is nothing to compare on: a clear error.
     let err = pollster::block_on(webtune::train::fit(
         &engine,

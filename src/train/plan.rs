@@ -13,8 +13,13 @@ use super::config::TrainConfig;
 use super::strategy::Strategy;
 
 /// `auto` fits a logistic regression on frozen embeddings below this many examples per class
-/// (on average), and fine-tunes the top two layers from there on.
+/// (on average), and fine-tunes the top two layers from there on...
 pub const LOGREG_BELOW_PER_CLASS: usize = 32;
+/// ...and every layer from this many examples: with a few thousand rows full fine-tuning is
+/// points ahead of `last2` (and of PyTorch's `last2` on every row); below, its epochs (about five
+/// times a `last2` epoch, which runs from the frozen-feature cache) would break the promise that a
+/// 500-row file trains in under half a minute.
+pub const FULL_FROM_ROWS: usize = 1000;
 /// A run gets at least this many optimiser steps: small files get more epochs.
 pub const MIN_STEPS: usize = 80;
 /// Epochs are not added beyond this many steps (large files: 4 epochs, then fewer).
@@ -49,11 +54,18 @@ pub fn resolve_strategy(
                 "auto chose logreg: {rows} examples ({per_class} a class) are below {LOGREG_BELOW_PER_CLASS} a class, where a logistic regression on the frozen embeddings beats fine-tuning the encoder"
             )),
         )
-    } else {
+    } else if rows < FULL_FROM_ROWS {
         (
             Strategy::Last { k: 2 },
             Some(format!(
-                "auto chose last2: {rows} examples ({per_class} a class) are enough to fine-tune the top two layers"
+                "auto chose last2: {rows} examples ({per_class} a class) are enough to fine-tune the top two layers (below {FULL_FROM_ROWS}, where full fine-tuning starts)"
+            )),
+        )
+    } else {
+        (
+            Strategy::Full,
+            Some(format!(
+                "auto chose full: {rows} examples ({per_class} a class) are enough to fine-tune every layer ({FULL_FROM_ROWS} or more)"
             )),
         )
     }
@@ -284,7 +296,7 @@ mod tests {
     }
 
     #[test]
-    fn auto_picks_logreg_for_small_files_and_last2_above() {
+    fn auto_picks_logreg_for_small_files_last2_above_and_full_for_large_ones() {
         let cfg = TrainConfig::default();
         assert_eq!(cfg.strategy, Strategy::Auto);
         let p = prepare(dataset(&[8, 8]), None, &cfg);
@@ -310,6 +322,15 @@ mod tests {
             plan.summary
         );
         assert_eq!((plan.patience, plan.min_epochs), (Some(2), 2));
+        let p = prepare(dataset(&[999 - 500, 500]), None, &cfg);
+        assert_eq!(p.config.strategy, Strategy::Last { k: 2 });
+        let p = prepare(dataset(&[600, 400]), None, &cfg);
+        assert_eq!(p.config.strategy, Strategy::Full);
+        assert!(
+            p.config.notes.iter().any(|n| n.contains("auto chose full")),
+            "{:?}",
+            p.config.notes
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! The candidates are few on purpose (a browser tab trains them one after the other): the
 //! logistic regression, the mini-batch head and the default fine-tuning (all three cheap, from
 //! the frozen-feature cache), then the default fine-tuning with a larger encoder learning rate,
-//! with twice the epochs, and with two more layers.
+//! with twice the epochs, with two more layers, and every layer (what `auto` picks for large
+//! files; the dearest trial, so it comes last).
 
 use serde::Serialize;
 
@@ -58,6 +59,7 @@ pub fn candidates(base: &TrainConfig, train_examples: usize) -> Vec<TrainConfig>
         ..with(last2)
     });
     out.push(with(Strategy::Last { k: 4 }));
+    out.push(with(Strategy::Full));
     out
 }
 

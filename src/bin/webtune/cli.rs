@@ -108,9 +108,9 @@ struct TrainArgs {
     valid: Option<PathBuf>,
     #[command(flatten)]
     columns: DataArgs,
-    /// auto (by the data's size: logreg below 100 examples a class, else last2), logreg (a
-    /// logistic regression on frozen embeddings, fitted exactly), head, lastK (e.g. last2), full,
-    /// or lora[R][-lastK][-ffn] (e.g. lora8, lora8-last2-ffn).
+    /// auto (by the data's size: logreg below 32 examples a class, last2 below 1,000 examples,
+    /// else full), logreg (a logistic regression on frozen embeddings, fitted exactly), head,
+    /// lastK (e.g. last2), full, or lora[R][-lastK][-ffn] (e.g. lora8, lora8-last2-ffn).
     #[arg(long, default_value = "auto")]
     strategy: String,
     /// Epochs (default: from a budget of at least 200 optimiser steps, at most 30 epochs).
