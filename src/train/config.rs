@@ -66,6 +66,7 @@ pub struct TrainConfig {
     pub dropout: bool,
     /// Start a new head at the logistic regression fitted on the frozen model's embeddings
     /// before fine-tuning the encoder (linear probing, then fine-tuning); `false`: a random head.
+    /// `train::prepare` turns it off from [`super::plan::FULL_FROM_ROWS`] examples.
     pub fitted_head_init: bool,
     /// Try a few configurations on the validation data and keep the best (see
     /// [`super::search`]).
