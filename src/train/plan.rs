@@ -20,10 +20,6 @@ pub const LOGREG_BELOW_PER_CLASS: usize = 32;
 /// times a `last2` epoch, which runs from the frozen-feature cache) would break the promise that a
 /// 500-row file trains in under half a minute.
 pub const FULL_FROM_ROWS: usize = 1000;
-// From the same size the head starts random, not at the fitted logistic regression: that start
-// is what lets a small file's few steps count (SST-2 500: 84 % after one epoch instead of 52 %),
-// but on SST-5 2,000 it left `full` 2.3 points below a random start on dev (42.69 vs 44.96; the
-// fitted head starts confident and the encoder over-fits from the first epoch).
 /// A run gets at least this many optimiser steps: small files get more epochs.
 pub const MIN_STEPS: usize = 80;
 /// Epochs are not added beyond this many steps (large files: 4 epochs, then fewer).
@@ -95,6 +91,10 @@ pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> P
         // A search tries several strategies; its trials say which.
         config.notes.extend(why);
     }
+    // From FULL_FROM_ROWS the head starts random, not at the fitted logistic regression: that
+    // start is what lets a small file's few steps count (SST-2 500: 84 % after one epoch instead
+    // of 52 %), but on SST-5 2,000 it left `full` 2.3 points below a random start on dev (42.69
+    // vs 44.96; the fitted head starts confident and the encoder over-fits from the first epoch).
     if full.len() >= FULL_FROM_ROWS && config.fitted_head_init && strategy.trains_encoder() {
         config.fitted_head_init = false;
         config.notes.push(format!(

@@ -113,7 +113,8 @@ struct TrainArgs {
     /// lastK (e.g. last2), full, or lora[R][-lastK][-ffn] (e.g. lora8, lora8-last2-ffn).
     #[arg(long, default_value = "auto")]
     strategy: String,
-    /// Epochs (default: from a budget of at least 200 optimiser steps, at most 30 epochs).
+    /// Epochs (default: from a budget of at least 80 optimiser steps, 4 epochs while under 3,000
+    /// steps, at most 30 epochs).
     #[arg(long)]
     epochs: Option<usize>,
     #[arg(long, default_value_t = 32)]
@@ -145,15 +146,15 @@ struct TrainArgs {
     /// (default: a quarter of the epochs, at least 2, never before a third of them).
     #[arg(long)]
     patience: Option<usize>,
-    /// Start a new head from random weights (else from a logistic regression fitted on the
-    /// frozen embeddings, when the encoder trains).
+    /// Start a new head from random weights (else, below 1,000 examples, from a logistic
+    /// regression fitted on the frozen embeddings, when the encoder trains).
     #[arg(long)]
     random_head: bool,
     /// Try a few configurations (strategies, learning rates, epochs) on the validation data,
     /// print the table of trials and keep the best.
     #[arg(long)]
     search: bool,
-    /// auto, none or balanced.
+    /// auto (balanced when the largest class is more than 3× the smallest), none or balanced.
     #[arg(long, default_value = "auto")]
     class_weights: String,
     #[arg(long, default_value_t = DEFAULT_MAX_LEN)]
