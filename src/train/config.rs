@@ -25,6 +25,35 @@ pub enum ClassWeighting {
 /// would otherwise never predict is worth that price.
 pub const WEIGHTS_ABOVE_IMBALANCE: f64 = 3.0;
 
+/// How a new classification head starts when the encoder trains too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HeadInit {
+    /// By the data's size (see [`super::plan::prepare`]): fitted below
+    /// [`super::plan::FULL_FROM_ROWS`] examples, random from there.
+    #[default]
+    Auto,
+    /// At the logistic regression fitted on the frozen model's embeddings (linear probing, then
+    /// fine-tuning; Kumar et al., 2022).
+    Fitted,
+    /// At random weights.
+    Random,
+}
+
+impl std::str::FromStr for HeadInit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(HeadInit::Auto),
+            "fitted" => Ok(HeadInit::Fitted),
+            "random" => Ok(HeadInit::Random),
+            other => Err(format!(
+                "unknown head start \"{other}\": expected auto, fitted or random"
+            )),
+        }
+    }
+}
+
 /// Everything that shapes a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -64,10 +93,8 @@ pub struct TrainConfig {
     /// Dropout as the model's config says (true), or none at all (for exact reproducibility
     /// checks such as cached-versus-uncached equality).
     pub dropout: bool,
-    /// Start a new head at the logistic regression fitted on the frozen model's embeddings
-    /// before fine-tuning the encoder (linear probing, then fine-tuning); `false`: a random head.
-    /// `train::prepare` turns it off from [`super::plan::FULL_FROM_ROWS`] examples.
-    pub fitted_head_init: bool,
+    /// How a new head starts when the encoder trains; `train::prepare` resolves `Auto`.
+    pub head_init: HeadInit,
     /// Try a few configurations on the validation data and keep the best (see
     /// [`super::search`]).
     pub search: bool,
@@ -97,7 +124,7 @@ impl Default for TrainConfig {
             cache: true,
             cache_limit_bytes: None,
             dropout: true,
-            fitted_head_init: true,
+            head_init: HeadInit::Auto,
             search: false,
             notes: Vec::new(),
         }
@@ -204,5 +231,19 @@ mod tests {
             ..TrainConfig::default()
         };
         assert_eq!(balanced.class_weights(&[10, 10]), Some(vec![1.0, 1.0]));
+    }
+
+    /// The head start reads from the CLI's words and from the page's JSON (lower case), and a
+    /// wrong word is an error that lists the right ones.
+    #[test]
+    fn head_init_parses_from_words_and_json() {
+        assert_eq!("random".parse::<HeadInit>(), Ok(HeadInit::Random));
+        assert_eq!("fitted".parse::<HeadInit>(), Ok(HeadInit::Fitted));
+        let err = "fitted-head".parse::<HeadInit>().unwrap_err();
+        assert!(err.contains("auto, fitted or random"), "{err}");
+        let c: TrainConfig = serde_json::from_str(r#"{"head_init":"random"}"#).unwrap();
+        assert_eq!(c.head_init, HeadInit::Random);
+        let c: TrainConfig = serde_json::from_str("{}").unwrap();
+        assert_eq!(c.head_init, HeadInit::Auto);
     }
 }

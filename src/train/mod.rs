@@ -13,7 +13,7 @@ pub mod search;
 pub mod strategy;
 pub mod trainer;
 
-pub use config::{ClassWeighting, TrainConfig};
+pub use config::{ClassWeighting, HeadInit, TrainConfig};
 pub use metrics::Metrics;
 pub use optim::Schedule;
 pub use plan::{Plan, Prepared, prepare};

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::data::{Dataset, stratified_split};
 
-use super::config::TrainConfig;
+use super::config::{HeadInit, TrainConfig};
 use super::strategy::Strategy;
 
 /// `auto` fits a logistic regression on frozen embeddings below this many examples per class
@@ -95,12 +95,19 @@ pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> P
     // start is what lets a small file's few steps count (SST-2 500: 84 % after one epoch instead
     // of 52 %), but on SST-5 2,000 it left `full` 2.3 points below a random start on dev (42.69
     // vs 44.96; the fitted head starts confident and the encoder over-fits from the first epoch).
-    if full.len() >= FULL_FROM_ROWS && config.fitted_head_init && strategy.trains_encoder() {
-        config.fitted_head_init = false;
-        config.notes.push(format!(
-            "the head starts from random weights: {} examples give the fine-tuning the steps to fit it, and a head fitted first makes it over-fit at this size",
-            full.len()
-        ));
+    // Only `auto` is decided here: `fitted` and `random` are the user's.
+    if config.head_init == HeadInit::Auto {
+        config.head_init = if full.len() >= FULL_FROM_ROWS {
+            if strategy.trains_encoder() {
+                config.notes.push(format!(
+                    "the head starts from random weights: {} examples give the fine-tuning the steps to fit it, and a head fitted first makes it over-fit at this size",
+                    full.len()
+                ));
+            }
+            HeadInit::Random
+        } else {
+            HeadInit::Fitted
+        };
     }
     if let Some(valid) = valid {
         return Prepared {
@@ -335,13 +342,26 @@ mod tests {
         assert_eq!((plan.patience, plan.min_epochs), (Some(2), 2));
         let p = prepare(dataset(&[999 - 500, 500]), None, &cfg);
         assert_eq!(p.config.strategy, Strategy::Last { k: 2 });
-        assert!(p.config.fitted_head_init);
+        assert_eq!(p.config.head_init, HeadInit::Fitted);
         let p = prepare(dataset(&[600, 400]), None, &cfg);
         assert_eq!(p.config.strategy, Strategy::Full);
-        assert!(
-            !p.config.fitted_head_init,
+        assert_eq!(
+            p.config.head_init,
+            HeadInit::Random,
             "a large file's head starts random"
         );
+        // The user's choice stands at any size, without a note about it.
+        for init in [HeadInit::Fitted, HeadInit::Random] {
+            let mine = TrainConfig {
+                head_init: init,
+                ..TrainConfig::default()
+            };
+            for rows in [&[300, 200][..], &[600, 400][..]] {
+                let p = prepare(dataset(rows), None, &mine);
+                assert_eq!(p.config.head_init, init);
+                assert!(!p.config.notes.iter().any(|n| n.contains("random weights")));
+            }
+        }
         assert!(
             p.config.notes.iter().any(|n| n.contains("auto chose full")),
             "{:?}",

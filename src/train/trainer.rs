@@ -17,7 +17,7 @@ use crate::{Error, Result};
 
 use super::batches::epoch_batches;
 use super::cache::{CachePoint, FeatureCache};
-use super::config::TrainConfig;
+use super::config::{HeadInit, TrainConfig};
 use super::logreg::{self, CvReport};
 use super::metrics::{Metrics, argmax_rows};
 use super::optim::{Optimizer, lr_factor};
@@ -436,7 +436,8 @@ pub async fn train(
     // Linear probing, then fine-tuning: the new head starts at the logistic regression fitted on
     // the embeddings the frozen model gives now, so the encoder's first updates follow a
     // sensible head instead of a random one (Kumar et al., 2022).
-    if fresh_head && config.fitted_head_init && config.strategy.trains_encoder() {
+    // `Auto` is resolved by `plan::prepare`; a caller that skips it gets the fitted start.
+    if fresh_head && config.head_init != HeadInit::Random && config.strategy.trains_encoder() {
         let pooled = train_src
             .all_pooled(&model.valid(), &train_enc, &plain, pad_id, host)
             .await?;

@@ -146,12 +146,13 @@ struct TrainArgs {
     /// (default: a quarter of the epochs, at least 2, never before a third of them).
     #[arg(long)]
     patience: Option<usize>,
-    /// Start a new head from random weights (else, below 1,000 examples, from a logistic
-    /// regression fitted on the frozen embeddings, when the encoder trains).
-    #[arg(long)]
-    random_head: bool,
+    /// How a new head starts when the encoder trains: fitted (at a logistic regression on the
+    /// frozen embeddings), random, or auto (fitted below 1,000 examples, random from there).
+    #[arg(long, default_value = "auto")]
+    head_init: String,
     /// Try a few configurations (strategies, learning rates, epochs) on the validation data,
-    /// print the table of trials and keep the best.
+    /// print the table of trials and keep the best (for a few hundred rows or more: on fewer,
+    /// a held-out split ranks them by noise and the defaults do better).
     #[arg(long)]
     search: bool,
     /// auto (balanced when the largest class is more than 3× the smallest), none or balanced.
@@ -419,7 +420,7 @@ fn train(args: &TrainArgs) -> Result<()> {
         cache: !args.no_cache,
         cache_limit_bytes: args.cache_limit_mb.map(|mb| mb * 1_000_000),
         dropout: !args.no_dropout,
-        fitted_head_init: !args.random_head,
+        head_init: args.head_init.parse().map_err(Error::Invalid)?,
         search: args.search,
         notes: Vec::new(),
     };
