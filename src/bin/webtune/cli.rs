@@ -113,7 +113,7 @@ struct TrainArgs {
     /// lastK (e.g. last2), full, or lora[R][-lastK][-ffn] (e.g. lora8, lora8-last2-ffn).
     #[arg(long, default_value = "auto")]
     strategy: String,
-    /// Epochs (default: from a budget of at least 80 optimiser steps, 4 epochs while under 3,000
+    /// Epochs (default: from a budget of at least 70 optimiser steps, 4 epochs while under 3,000
     /// steps, at most 30 epochs).
     #[arg(long)]
     epochs: Option<usize>,
