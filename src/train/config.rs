@@ -48,7 +48,7 @@ impl std::str::FromStr for HeadInit {
             "fitted" => Ok(HeadInit::Fitted),
             "random" => Ok(HeadInit::Random),
             other => Err(format!(
-                "unknown head start \"{other}\": expected auto, fitted or random"
+                "unknown head start \"{other}\" (expected auto, fitted or random)"
             )),
         }
     }
