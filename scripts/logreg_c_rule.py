@@ -8,14 +8,17 @@ test split:
   - `min`: the lowest out-of-fold log-loss of stratified k-fold cross-validation;
   - `1se_to_c1`: that minimum only when it beats C = 1 by more than one standard error of the
     per-row differences (webtune's rule);
+  - `2se_to_c1`: the same with two standard errors;
   - `min_0.3_3`: the minimum over C in {0.3, 1, 3};
   - `1se_small`: the smallest C within one standard error of the minimum (the classic rule);
   - `oracle` and each fixed C, for scale.
 
-    PYTHON scripts/logreg_c_rule.py    # a Python with torch, transformers, scikit-learn
+    PYTHON scripts/logreg_c_rule.py [--sizes "sst2:16,48 sst5:100,150"]
+    # PYTHON: a Python with torch, transformers, scikit-learn
 
 Prints one line a size: the mean dev accuracy (%) of each rule.
 """
+import argparse
 import json
 import os
 import sys
@@ -31,7 +34,7 @@ import size_sweep  # noqa: E402
 from pytorch_reference import load  # noqa: E402
 
 GRID = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0]
-SIZES = [("sst2", 16), ("sst2", 48), ("sst5", 100), ("sst5", 150)]
+SIZES = "sst2:16,48 sst5:100,150"
 SEEDS = range(1000, 1020)
 
 
@@ -76,7 +79,10 @@ def rules(loss):
     """The index in GRID each rule keeps."""
     mean = loss.mean(1)
     best, one = int(mean.argmin()), GRID.index(1.0)
-    beats_one = best != one and mean[one] - mean[best] > standard_error(loss[one] - loss[best])
+    gap = mean[one] - mean[best]
+    se = standard_error(loss[one] - loss[best]) if best != one else 0.0
+    beats_one = best != one and gap > se
+    beats_one_twice = best != one and gap > 2 * se
     smallest_within = next(i for i in range(best + 1)
                            if i == best or mean[i] - mean[best] <= standard_error(loss[i] - loss[best]))
     near = [GRID.index(c) for c in (0.3, 1.0, 3.0)]
@@ -84,15 +90,21 @@ def rules(loss):
         "c1": one,
         "min": best,
         "1se_to_c1": best if beats_one else one,
+        "2se_to_c1": best if beats_one_twice else one,
         "min_0.3_3": min(near, key=lambda i: mean[i]),
         "1se_small": smallest_within,
     }
 
 
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default=SIZES, help='e.g. "sst2:16,48 sst5:100" (dev splits only)')
+    args = ap.parse_args()
+    sizes = [(name, int(n)) for part in args.sizes.split() for name, ns in [part.split(":")]
+             for n in ns.split(",")]
     torch.set_num_threads(1)
     embed = Embedder()
-    for name, n in SIZES:
+    for name, n in sizes:
         train_path, dev_path = size_sweep.DATASETS[name][:2]
         rows = size_sweep.read(os.path.join(size_sweep.SHARED, train_path))
         dev = size_sweep.read(os.path.join(size_sweep.SHARED, dev_path))

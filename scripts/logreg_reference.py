@@ -3,7 +3,10 @@
 on frozen, L2-normalised all-MiniLM-L6-v2 embeddings (attention-masked mean pooling), computed in
 PyTorch from www/models — independent of webtune's engine.
 
-    python scripts/logreg_reference.py --model www/models/all-MiniLM-L6-v2 --train T.csv --test E.csv
+    python scripts/logreg_reference.py --model www/models/all-MiniLM-L6-v2 --train T.csv --test E.csv [--tol 1e-8]
+
+`--tol` is lbfgs's stopping tolerance (scikit-learn's default 1e-4 stops a few iterations short
+of the optimum on small sets; webtune's `logreg` solves to it, which `--tol 1e-8` reproduces).
 
 Prints one JSON object: test accuracy and macro-F1. Files are CSV with `text` and `label` columns.
 """
@@ -25,6 +28,9 @@ def main():
     ap.add_argument("--train", required=True)
     ap.add_argument("--test", required=True)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--train-rows", type=int, help="only the first N training rows")
+    ap.add_argument("--test-rows", type=int, help="only the first N test rows")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     tok, enc = load(args.model)
@@ -44,7 +50,9 @@ def main():
 
     x, y = read(args.train)
     tx, ty = read(args.test)
-    clf = LogisticRegression(max_iter=5000).fit(embed(x), y)
+    x, y = x[:args.train_rows], y[:args.train_rows]
+    tx, ty = tx[:args.test_rows], ty[:args.test_rows]
+    clf = LogisticRegression(max_iter=100000, tol=args.tol).fit(embed(x), y)
     pred = clf.predict(embed(tx))
     print(json.dumps({"accuracy": accuracy_score(ty, pred), "macro_f1": f1_score(ty, pred, average="macro")}))
 

@@ -1,15 +1,14 @@
 //! A fine-tuned classifier ready to use: the engine (tokenizer + encoder), the head and the
 //! label names. What training produces, what export writes and import reads back.
 
-use burn::nn::Linear;
 use burn::prelude::*;
 use serde::Serialize;
 
 use crate::Result;
 use crate::data::{Dataset, LabelSet};
 use crate::engine::{BatchLimits, Engine, length_sorted_batches, read_f32};
-use crate::model::TextClassifier;
 use crate::model::loss::cross_entropy;
+use crate::model::{Head, TextClassifier};
 use crate::tokenize::Encoded;
 use crate::train::TrainOutcome;
 use crate::train::metrics::{Metrics, argmax_rows, softmax_rows};
@@ -30,7 +29,7 @@ pub struct Prediction {
 #[derive(Debug, Clone)]
 pub struct Classifier {
     pub engine: Engine,
-    pub head: Linear,
+    pub head: Head,
     pub labels: LabelSet,
 }
 

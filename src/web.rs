@@ -478,7 +478,7 @@ struct TrainRequest {
 async fn run_training(
     engine: Rc<Engine>,
     backend: BackendInfo,
-    head: Option<burn::nn::Linear>,
+    head: Option<crate::model::Head>,
     fixed_labels: Option<LabelSet>,
     train_bytes: Vec<u8>,
     train_name: String,
@@ -542,7 +542,7 @@ async fn run_training(
 fn training_promise(
     engine: Rc<Engine>,
     backend: BackendInfo,
-    previous: Option<(burn::nn::Linear, LabelSet)>,
+    previous: Option<(crate::model::Head, LabelSet)>,
     train_bytes: Vec<u8>,
     train_name: String,
     valid_bytes: Option<Vec<u8>>,

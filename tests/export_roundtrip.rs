@@ -156,6 +156,83 @@ fn export_matches_the_sentence_transformers_layout_and_round_trips() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A `logreg` head reads the L2-normalised embedding: the export puts sentence-transformers'
+/// `Normalize` before the Dense head, as sentence-transformers 6.2 writes that stack (checked
+/// with `SentenceTransformer(modules=[..., Pooling, Normalize(), Dense]).save`), and import
+/// reads it back with identical predictions.
+#[test]
+fn logreg_exports_normalize_before_the_head_and_round_trips() {
+    let c = trained(Strategy::Logreg);
+    assert!(c.head.normalize);
+    let list = pollster::block_on(export::export(&c, &ExportMeta::default())).unwrap();
+    let files = files_map(&list);
+    let types: Vec<(String, String)> = json(&files, layout::MODULES)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["path"].as_str().unwrap().to_string(),
+                m["type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        types[2..],
+        [
+            (
+                "2_Normalize".to_string(),
+                "sentence_transformers.base.modules.normalize.Normalize".to_string()
+            ),
+            (
+                "3_Dense".to_string(),
+                "sentence_transformers.base.modules.dense.Dense".to_string()
+            )
+        ]
+    );
+    assert_eq!(
+        json(&files, layout::NORMALIZE_CONFIG),
+        serde_json::json!({"module_input_name": "sentence_embedding", "module_output_name": "sentence_embedding"})
+    );
+    assert!(!files.contains_key(layout::DENSE_WEIGHTS));
+    let dense_w = SafeTensors::deserialize(&files[layout::NORMALIZED_DENSE_WEIGHTS]).unwrap();
+    assert_eq!(dense_w.tensor("linear.weight").unwrap().shape(), [2, 384]);
+
+    let dir = temp_dir("export-logreg");
+    export::write_dir(&list, &dir).unwrap();
+    let back = export::import(&export::read_dir(&dir).unwrap(), &c.engine.device).unwrap();
+    assert!(back.head.normalize);
+    assert_eq!(logits(&back), logits(&c));
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // The same head without the Normalize step computes something else: the flag matters.
+    let mut plain = back.clone();
+    plain.head.normalize = false;
+    assert!(max_abs_diff(&logits(&plain), &logits(&c)) > 1e-2);
+}
+
+#[test]
+fn import_refuses_a_module_stack_it_would_compute_differently() {
+    let c = trained(Strategy::Head);
+    let mut files =
+        files_map(&pollster::block_on(export::export(&c, &ExportMeta::default())).unwrap());
+    files.insert(
+        layout::MODULES.to_string(),
+        br#"[{"idx": 0, "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"},
+            {"idx": 1, "path": "1_Pooling", "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
+            {"idx": 2, "path": "2_Dense", "type": "sentence_transformers.base.modules.dense.Dense"},
+            {"idx": 3, "path": "3_Normalize", "type": "sentence_transformers.base.modules.normalize.Normalize"}]"#
+            .to_vec(),
+    );
+    let err = export::import(&files, &c.engine.device)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("modules.json") && err.contains("Transformer, Pooling, Dense, Normalize"),
+        "{err}"
+    );
+}
+
 #[test]
 fn lora_exports_merged_weights_and_the_adapter_alone() {
     let c = trained(Strategy::Lora(LoraSpec {

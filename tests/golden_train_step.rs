@@ -13,7 +13,7 @@ use burn::tensor::TensorData;
 use common::*;
 use webtune::engine::read_f32;
 use webtune::model::loss::cross_entropy;
-use webtune::model::{BertConfig, ModelInput, TextClassifier};
+use webtune::model::{BertConfig, Head, ModelInput, TextClassifier};
 use webtune::tokenize::{Encoded, PaddedBatch};
 use webtune::weights::load_encoder;
 use webtune::weights::reader::transpose;
@@ -51,7 +51,10 @@ fn one_step_of_layer5_plus_head_matches_pytorch() {
             &device,
         )),
     };
-    let model = TextClassifier { encoder, head };
+    let model = TextClassifier {
+        encoder,
+        head: Head::new(head, false),
+    };
 
     let encoded: Vec<Encoded> = step
         .case_indices
@@ -86,12 +89,20 @@ fn one_step_of_layer5_plus_head_matches_pytorch() {
     );
 
     // Head gradients, compared in PyTorch's [out, in] layout.
-    let gw = read(model.head.weight.grad(&grads).expect("head weight grad"));
+    let gw = read(
+        model
+            .head
+            .linear
+            .weight
+            .grad(&grads)
+            .expect("head weight grad"),
+    );
     let gw = transpose(&gw, h, classes);
     assert!(max_abs_diff(&gw, &step.grad_head_w) <= 1e-4, "head W grad");
     let gb = read1(
         model
             .head
+            .linear
             .bias
             .as_ref()
             .unwrap()

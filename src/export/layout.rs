@@ -19,6 +19,10 @@ pub const TOKENIZER_CONFIG: &str = "tokenizer_config.json";
 pub const POOLING_CONFIG: &str = "1_Pooling/config.json";
 pub const DENSE_CONFIG: &str = "2_Dense/config.json";
 pub const DENSE_WEIGHTS: &str = "2_Dense/model.safetensors";
+/// A `logreg` model's stack: `Normalize` between pooling and the head, which moves to `3_Dense`.
+pub const NORMALIZE_CONFIG: &str = "2_Normalize/config.json";
+pub const NORMALIZED_DENSE_CONFIG: &str = "3_Dense/config.json";
+pub const NORMALIZED_DENSE_WEIGHTS: &str = "3_Dense/model.safetensors";
 pub const WEBTUNE: &str = "webtune.json";
 pub const ADAPTER_CONFIG: &str = "adapter/adapter_config.json";
 pub const ADAPTER_WEIGHTS: &str = "adapter/adapter_model.safetensors";
@@ -29,12 +33,67 @@ fn pretty(v: &Value) -> Vec<u8> {
     s
 }
 
-pub fn modules_json() -> Vec<u8> {
-    pretty(&json!([
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.base.modules.dense.Dense"}
-    ]))
+/// The Dense head's config and weights paths: `2_Dense`, or `3_Dense` behind `2_Normalize`.
+pub fn dense_paths(normalize: bool) -> (&'static str, &'static str) {
+    if normalize {
+        (NORMALIZED_DENSE_CONFIG, NORMALIZED_DENSE_WEIGHTS)
+    } else {
+        (DENSE_CONFIG, DENSE_WEIGHTS)
+    }
+}
+
+/// The Dense head's folder: `2_Dense`, or `3_Dense` behind `2_Normalize`.
+pub fn dense_dir(normalize: bool) -> &'static str {
+    dense_paths(normalize).0.trim_end_matches("/config.json")
+}
+
+pub fn modules_json(normalize: bool) -> Vec<u8> {
+    let mut modules = vec![
+        json!({"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"}),
+        json!({"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"}),
+    ];
+    if normalize {
+        modules.push(json!({"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.base.modules.normalize.Normalize"}));
+    }
+    let idx = modules.len();
+    modules.push(json!({"idx": idx, "name": idx.to_string(), "path": dense_dir(normalize), "type": "sentence_transformers.base.modules.dense.Dense"}));
+    pretty(&Value::Array(modules))
+}
+
+/// What the head reads from a model's `modules.json`: whether a `Normalize` comes before it,
+/// and the Dense module's folder. The stacks webtune computes are Transformer, Pooling,
+/// optionally Normalize, then Dense; anything else is refused by name rather than loaded and
+/// computed differently.
+pub fn read_modules(bytes: &[u8]) -> Result<(bool, String)> {
+    let modules: Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Io(format!("{MODULES}: not valid JSON: {e}")))?;
+    let entries = modules
+        .as_array()
+        .ok_or_else(|| Error::Io(format!("{MODULES}: not a JSON list")))?;
+    let kinds: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|m| {
+            let kind = m.get("type").and_then(Value::as_str).unwrap_or("?");
+            let path = m.get("path").and_then(Value::as_str).unwrap_or("");
+            (kind.rsplit('.').next().unwrap_or(kind), path)
+        })
+        .collect();
+    let names: Vec<&str> = kinds.iter().map(|(k, _)| *k).collect();
+    match names.as_slice() {
+        ["Transformer", "Pooling", "Dense"] => Ok((false, kinds[2].1.to_string())),
+        ["Transformer", "Pooling", "Normalize", "Dense"] => Ok((true, kinds[3].1.to_string())),
+        _ => Err(Error::Io(format!(
+            "{MODULES}: the model's modules are {}; a webtune classifier is Transformer, Pooling, optionally Normalize, then a Dense head (2_Dense or 3_Dense)",
+            names.join(", ")
+        ))),
+    }
+}
+
+pub fn normalize_json() -> Vec<u8> {
+    pretty(&json!({
+        "module_input_name": "sentence_embedding",
+        "module_output_name": "sentence_embedding"
+    }))
 }
 
 /// The base model's `config.json` with the label maps added (and the architecture pinned to

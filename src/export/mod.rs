@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::classifier::Classifier;
 use crate::data::LabelSet;
 use crate::engine::{Engine, ModelFiles, read_f32};
+use crate::model::Head;
 use crate::weights::{load_dense_head, names};
 use crate::{Error, Result};
 use tensors::{HostTensors, encoder_tensors, to_safetensors};
@@ -48,7 +49,9 @@ pub async fn export(c: &Classifier, meta: &ExportMeta) -> Result<Vec<ExportFile>
         })
     };
 
-    add(layout::MODULES, layout::modules_json());
+    let normalize = c.head.normalize;
+    let (dense_config, dense_weights) = layout::dense_paths(normalize);
+    add(layout::MODULES, layout::modules_json(normalize));
     add(
         layout::CONFIG,
         layout::config_json(&c.engine.config_json, &c.labels)?,
@@ -61,7 +64,10 @@ pub async fn export(c: &Classifier, meta: &ExportMeta) -> Result<Vec<ExportFile>
         layout::tokenizer_config_json(max_len),
     );
     add(layout::POOLING_CONFIG, layout::pooling_json(hidden));
-    add(layout::DENSE_CONFIG, layout::dense_json(hidden, k));
+    if normalize {
+        add(layout::NORMALIZE_CONFIG, layout::normalize_json());
+    }
+    add(dense_config, layout::dense_json(hidden, k));
 
     let mut metadata = std::collections::HashMap::new();
     metadata.insert("format".to_string(), "pt".to_string());
@@ -74,9 +80,9 @@ pub async fn export(c: &Classifier, meta: &ExportMeta) -> Result<Vec<ExportFile>
         to_safetensors(&encoder, Some(metadata.clone()))?,
     );
     let mut head = HostTensors::new();
-    tensors::linear(&mut head, names::DENSE_HEAD, &c.head).await?;
+    tensors::linear(&mut head, names::DENSE_HEAD, &c.head.linear).await?;
     add(
-        layout::DENSE_WEIGHTS,
+        dense_weights,
         to_safetensors(&head, Some(metadata.clone()))?,
     );
 
@@ -189,6 +195,9 @@ pub fn read_dir(dir: &std::path::Path) -> Result<BTreeMap<String, Vec<u8>>> {
         layout::POOLING_CONFIG,
         layout::DENSE_CONFIG,
         layout::DENSE_WEIGHTS,
+        layout::NORMALIZE_CONFIG,
+        layout::NORMALIZED_DENSE_CONFIG,
+        layout::NORMALIZED_DENSE_WEIGHTS,
         layout::WEBTUNE,
     ] {
         let full = dir.join(path);
@@ -239,15 +248,21 @@ pub fn import(files: &BTreeMap<String, Vec<u8>>, device: &Device) -> Result<Clas
             )));
         }
     }
-    if let Some(dense) = json_of(files, layout::DENSE_CONFIG)? {
+    // Without modules.json (a hand-assembled folder), the plain stack is assumed.
+    let (normalize, dense_dir) = match files.get(layout::MODULES) {
+        Some(bytes) => layout::read_modules(bytes)?,
+        None => (false, layout::dense_dir(false).to_string()),
+    };
+    let dense_config = format!("{dense_dir}/config.json");
+    let dense_weights = format!("{dense_dir}/model.safetensors");
+    if let Some(dense) = json_of(files, &dense_config)? {
         let act = dense
             .get("activation_function")
             .and_then(Value::as_str)
             .unwrap_or("");
         if !act.ends_with("Identity") {
             return Err(Error::Io(format!(
-                "{}: the Dense head's activation is {act}; webtune heads are linear (Identity)",
-                layout::DENSE_CONFIG
+                "{dense_config}: the Dense head's activation is {act}; webtune heads are linear (Identity)"
             )));
         }
     }
@@ -265,14 +280,15 @@ pub fn import(files: &BTreeMap<String, Vec<u8>>, device: &Device) -> Result<Clas
     let engine = Engine::load(&base, device, max_len)?;
     let labels = labels_of(&config)?;
     let head = load_dense_head(
-        required(files, layout::DENSE_WEIGHTS)?,
+        required(files, &dense_weights)?,
+        &dense_weights,
         engine.config.hidden_size,
         labels.len(),
         device,
     )?;
     Ok(Classifier {
         engine,
-        head,
+        head: Head::new(head, normalize),
         labels,
     })
 }

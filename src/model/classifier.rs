@@ -6,14 +6,48 @@ use burn::prelude::*;
 
 use super::encoder::BertEncoder;
 use super::input::ModelInput;
-use super::pooling::mean_pool;
+use super::pooling::{l2_normalize, mean_pool};
 
-/// A sentence classifier. `head` is a Dense layer on the pooled embedding (no pooler, no CLS
-/// token), which is what sentence-transformers' `Dense` module computes too.
+/// The classification head: a Dense layer on the pooled embedding (no pooler, no CLS token),
+/// which is what sentence-transformers' `Dense` module computes too, optionally after
+/// sentence-transformers' `Normalize`.
+///
+/// `normalize` is set for `logreg` models: their head is scikit-learn's logistic regression on
+/// the L2-normalised sentence embeddings (what `SentenceTransformer.encode` gives for
+/// all-MiniLM-L6-v2), which a linear layer on the unnormalised ones cannot reproduce, since
+/// every row has its own norm. Fine-tuned heads read the pooled embedding as it is.
+#[derive(Module, Debug)]
+pub struct Head {
+    pub linear: Linear,
+    pub normalize: bool,
+}
+
+impl Head {
+    pub fn new(linear: Linear, normalize: bool) -> Self {
+        Head { linear, normalize }
+    }
+
+    /// Logits `[batch, num_labels]` from pooled embeddings `[batch, hidden]`.
+    pub fn forward(&self, pooled: Tensor<2>) -> Tensor<2> {
+        let x = if self.normalize {
+            l2_normalize(pooled)
+        } else {
+            pooled
+        };
+        self.linear.forward(x)
+    }
+
+    /// Number of output classes.
+    pub fn num_labels(&self) -> usize {
+        self.linear.weight.dims()[1]
+    }
+}
+
+/// A sentence classifier: the encoder, mean pooling and a [`Head`].
 #[derive(Module, Debug)]
 pub struct TextClassifier {
     pub encoder: BertEncoder,
-    pub head: Linear,
+    pub head: Head,
 }
 
 impl TextClassifier {
@@ -45,6 +79,6 @@ impl TextClassifier {
 
     /// Number of output classes.
     pub fn num_labels(&self) -> usize {
-        self.head.weight.dims()[1]
+        self.head.num_labels()
     }
 }

@@ -13,7 +13,7 @@ pub mod layer;
 pub mod loss;
 pub mod pooling;
 
-pub use classifier::TextClassifier;
+pub use classifier::{Head, TextClassifier};
 pub use config::{Activation, BertConfig};
 pub use encoder::BertEncoder;
 pub use input::ModelInput;

@@ -129,7 +129,7 @@ pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> P
     }
     if strategy == Strategy::Logreg && !config.search {
         config.notes.push(format!(
-            "no validation split: the logistic regression is cross-validated on all {} examples",
+            "no validation split: the logistic regression trains on all {} examples and is scored by cross-validation",
             full.len()
         ));
         return Prepared {
@@ -218,7 +218,7 @@ impl Plan {
         let mut summary = config.notes.clone();
         if config.strategy == Strategy::Logreg {
             summary.push(format!(
-                "logreg: the encoder stays frozen; the head is a logistic regression fitted to its optimum on {train_examples} examples, its regularisation chosen by cross-validation"
+                "logreg: the encoder stays frozen; the head is a logistic regression (C = 1) fitted to its optimum on the {train_examples} L2-normalised embeddings"
             ));
             return Plan {
                 strategy,
@@ -324,7 +324,10 @@ mod tests {
         assert_eq!(p.config.strategy, Strategy::Logreg);
         assert_eq!((p.train.len(), p.valid.len()), (16, 0));
         assert!(
-            p.config.notes.iter().any(|n| n.contains("cross-validated")),
+            p.config
+                .notes
+                .iter()
+                .any(|n| n.contains("scored by cross-validation")),
             "{:?}",
             p.config.notes
         );

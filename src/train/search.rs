@@ -14,6 +14,7 @@ use crate::engine::Engine;
 use crate::{Error, Result};
 
 use super::config::TrainConfig;
+use super::logreg;
 use super::plan::Plan;
 use super::progress::{Progress, TrainHost};
 use super::strategy::Strategy;
@@ -90,11 +91,7 @@ pub async fn search(
         let c = &outcome.config;
         let trial = Trial {
             settings: if c.strategy == Strategy::Logreg {
-                let cv = outcome.cross_validation.as_ref();
-                format!(
-                    "logreg · C {} by cross-validation",
-                    cv.map(|r| r.chosen_c).unwrap_or(1.0)
-                )
+                format!("logreg · C {}", logreg::C)
             } else {
                 format!(
                     "{} · {} epoch{} · head LR {:.0e}{}",
@@ -144,7 +141,7 @@ pub async fn search(
 /// come back too). The one entry point of the CLI and the browser.
 pub async fn fit(
     base: &Engine,
-    head: Option<burn::nn::Linear>,
+    head: Option<crate::model::Head>,
     train_set: &Dataset,
     valid: &Dataset,
     config: &TrainConfig,

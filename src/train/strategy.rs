@@ -38,8 +38,9 @@ impl Default for LoraSpec {
 pub enum Strategy {
     /// Chosen from the data's size before training (see `train::plan::resolve_strategy`).
     Auto,
-    /// Encoder frozen; the head is a logistic regression fitted to its optimum on the frozen
-    /// embeddings (L-BFGS, regularisation by cross-validation; see `train::logreg`).
+    /// Encoder frozen; the head is a logistic regression fitted to its optimum on the frozen,
+    /// L2-normalised embeddings (L-BFGS, C = 1, scored by cross-validation; see
+    /// `train::logreg`).
     Logreg,
     /// Encoder frozen; only the classification head trains (mini-batch AdamW).
     Head,

@@ -10,7 +10,7 @@ use web_time::Instant;
 use crate::data::{Dataset, LabelSet};
 use crate::engine::{BatchLimits, Engine, length_sorted_batches, read_f32};
 use crate::model::loss::cross_entropy;
-use crate::model::{ModelInput, TextClassifier, mean_pool};
+use crate::model::{Head, ModelInput, TextClassifier, mean_pool};
 use crate::rng::SplitMix64;
 use crate::tokenize::{Encoded, PaddedBatch};
 use crate::{Error, Result};
@@ -219,7 +219,7 @@ async fn evaluate(
 /// previously exported model when given (its label set must match `train`'s).
 pub async fn train(
     base: &Engine,
-    head: Option<Linear>,
+    head: Option<Head>,
     train: &Dataset,
     valid: &Dataset,
     config: &TrainConfig,
@@ -270,15 +270,15 @@ pub async fn train(
     let fresh_head = head.is_none();
     let head = match head {
         Some(h) => {
-            if h.weight.dims() != [hidden, k] {
+            if h.linear.weight.dims() != [hidden, k] {
                 return Err(Error::Invalid(format!(
                     "the model's head has {} outputs but the data has {k} labels",
-                    h.weight.dims()[1]
+                    h.num_labels()
                 )));
             }
             h
         }
-        None => new_head(hidden, k, config.seed, &plain),
+        None => Head::new(new_head(hidden, k, config.seed, &plain), false),
     };
     let mut encoder = base.encoder.clone();
     if !config.dropout {
@@ -370,7 +370,10 @@ pub async fn train(
                     .into(),
             ));
         };
-        let (x, d) = features.pooled_rows();
+        // scikit-learn's recipe exactly: the fit reads the L2-normalised embeddings, and so
+        // does the head it becomes.
+        let (mut x, d) = features.pooled_rows();
+        logreg::normalize_rows(&mut x, d);
         let (fitted, cv) = logreg::fit(
             &x,
             d,
@@ -381,7 +384,7 @@ pub async fn train(
         );
         let fit_seconds = started.elapsed().as_secs_f64();
         let mut snapshot = model.valid();
-        snapshot.head = fitted.into_linear(&plain);
+        snapshot.head = Head::new(fitted.into_linear(&plain), true);
         let metrics = if !valid.is_empty() {
             Some(
                 evaluate(
@@ -449,7 +452,7 @@ pub async fn train(
             class_weights.as_deref(),
             config.seed,
         );
-        model.head = fitted.into_linear(&plain).train();
+        model.head.linear = fitted.into_linear(&plain).train();
     }
 
     let weights = class_weights

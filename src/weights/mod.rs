@@ -163,14 +163,15 @@ pub fn load_encoder(
 }
 
 /// Loads a `[num_labels, hidden]` Dense head (sentence-transformers' `2_Dense/model.safetensors`,
-/// tensors `linear.weight` and `linear.bias`).
+/// tensors `linear.weight` and `linear.bias`); `file_name` is what errors call it.
 pub fn load_dense_head(
     bytes: &[u8],
+    file_name: &str,
     hidden: usize,
     num_labels: usize,
     device: &Device,
 ) -> Result<Linear> {
-    let mut reader = TensorReader::new(bytes, "2_Dense/model.safetensors", "linear.weight", "")?;
+    let mut reader = TensorReader::new(bytes, file_name, "linear.weight", "")?;
     let mut b = Builder {
         reader: &mut reader,
         device: device.clone(),

@@ -235,7 +235,8 @@ fn labelled(path: &Path, columns: &DataArgs, labels: &LabelSet) -> Result<Datase
 }
 
 fn is_exported(dir: &Path) -> bool {
-    dir.join("2_Dense/model.safetensors").exists()
+    dir.join(export::layout::DENSE_WEIGHTS).exists()
+        || dir.join(export::layout::NORMALIZED_DENSE_WEIGHTS).exists()
 }
 
 /// Prints progress to stderr and turns Ctrl-C into a clean stop.
