@@ -351,18 +351,25 @@ fn stratified_folds(y: &[usize], k: usize, folds: usize, seed: u64) -> Vec<usize
     fold_of
 }
 
-/// scikit-learn's fit at `c` on every row, from zeros.
-fn fit_at(f: &Features, y: &[usize], sample_w: &[f64], k: usize, c: f64) -> Vec<f64> {
-    let rows: Vec<usize> = (0..f.n).collect();
+/// The fit at [`C`] on `rows`, from zeros, with the penalty weighed by `ridge`: every fit of
+/// this module (the final one, each fold's, the fine-tuning start) goes through here.
+fn solve(
+    f: &Features,
+    y: &[usize],
+    rows: &[usize],
+    sample_w: &[f64],
+    k: usize,
+    ridge: f64,
+) -> Vec<f64> {
     let mut theta = vec![0.0; k * f.d + k];
     Problem {
         f,
         y,
-        rows: &rows,
+        rows,
         sample_w,
         k,
-        c,
-        ridge: sklearn_ridge(k),
+        c: C,
+        ridge,
     }
     .minimise(&mut theta);
     theta
@@ -419,17 +426,7 @@ pub fn fit_fixed(
     let rows = capped_rows(y.len(), FIXED_MAX_ROWS, seed ^ 0x5052_4f42_45);
     let f = Features::new(x, d);
     let sample_w = sample_weights(y, class_weights);
-    let mut theta = vec![0.0; k * d + k];
-    Problem {
-        f: &f,
-        y,
-        rows: &rows,
-        sample_w: &sample_w,
-        k,
-        c: C,
-        ridge: 1.0,
-    }
-    .minimise(&mut theta);
+    let theta = solve(&f, y, &rows, &sample_w, k, 1.0);
     to_head(&f, &theta, k)
 }
 
@@ -447,8 +444,8 @@ pub fn fit(
 ) -> (LinearHead, Option<CvReport>) {
     let f = Features::new(x, d);
     let sample_w = sample_weights(y, class_weights);
-    let theta = fit_at(&f, y, &sample_w, k, C);
-    let head = to_head(&f, &theta, k);
+    let all: Vec<usize> = (0..f.n).collect();
+    let head = to_head(&f, &solve(&f, y, &all, &sample_w, k, sklearn_ridge(k)), k);
     let mut counts = vec![0usize; k];
     for &c in y {
         counts[c] += 1;
@@ -461,28 +458,18 @@ pub fn fit(
     let cv_rows = capped_rows(f.n, CV_MAX_ROWS, seed ^ 0x4356_524f_5753);
     let fold_of = stratified_folds(y, k, folds, seed);
     let mut oof_pred = vec![usize::MAX; f.n];
-    let mut oof_loss = vec![0.0f64; f.n];
+    let mut oof_loss = 0.0f64;
     for fold in 0..folds {
         let train: Vec<usize> = cv_rows
             .iter()
             .copied()
             .filter(|&i| fold_of[i] != fold)
             .collect();
-        let mut theta = vec![0.0; k * d + k];
-        Problem {
-            f: &f,
-            y,
-            rows: &train,
-            sample_w: &sample_w,
-            k,
-            c: C,
-            ridge: sklearn_ridge(k),
-        }
-        .minimise(&mut theta);
+        let theta = solve(&f, y, &train, &sample_w, k, sklearn_ridge(k));
         for &i in cv_rows.iter().filter(|&&i| fold_of[i] == fold) {
             let (p, logp) = predict_row(&f, &theta, k, i, y[i]);
             oof_pred[i] = p;
-            oof_loss[i] = -logp;
+            oof_loss -= logp;
         }
     }
     let scored_y: Vec<usize> = cv_rows.iter().map(|&i| y[i]).collect();
@@ -491,7 +478,7 @@ pub fn fit(
         folds,
         c: C,
         macro_f1: macro_f1(&scored_y, &out_of_fold, k),
-        loss: cv_rows.iter().map(|&i| oof_loss[i]).sum::<f64>() / cv_rows.len() as f64,
+        loss: oof_loss / cv_rows.len() as f64,
         rows: cv_rows,
         out_of_fold,
     };
@@ -552,10 +539,10 @@ mod tests {
         assert_eq!(correct, n);
         // At the optimum the gradient is ~0.
         let f = Features::new(&x, d);
-        let theta = fit_at(&f, &y, &vec![1.0; n], 2, C);
-        let mut g = vec![0.0; theta.len()];
         let rows: Vec<usize> = (0..n).collect();
         let w = vec![1.0; n];
+        let theta = solve(&f, &y, &rows, &w, 2, sklearn_ridge(2));
+        let mut g = vec![0.0; theta.len()];
         let problem = Problem {
             f: &f,
             y: &y,
