@@ -29,6 +29,17 @@ ensure_rust_target() {
     { log "adding rust target wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
 }
 
+# $1: a dated nightly, with rust-src (for -Z build-std) and the wasm32 target: the threaded
+# package's toolchain (wasm-pack.toml [threads]).
+ensure_nightly() {
+  if ! rustup run "$1" rustc --print sysroot >/dev/null 2>&1 ||
+     ! rustup component list --installed --toolchain "$1" 2>/dev/null | grep -q '^rust-src' ||
+     ! rustup target list --installed --toolchain "$1" 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    log "installing rust $1 with rust-src and the wasm32 target (the threaded package's toolchain)"
+    rustup toolchain install "$1" --profile minimal --component rust-src --target wasm32-unknown-unknown
+  fi
+}
+
 ensure_wasm_pack() {
   if ! wasm-pack --version 2>/dev/null | grep -q "$WASM_PACK_VERSION"; then
     log "installing wasm-pack $WASM_PACK_VERSION (cargo install, a few minutes)"
@@ -92,13 +103,22 @@ start_static_server() {
 # Security headers for the page (scripts/serve and the end-to-end tests use the same). The page's
 # own Content-Security-Policy, with connect-src limited to its origin and the chosen model host,
 # is written by www/csp.js; the worker gets its policy from these headers: it may load its own
-# module and wasm and connect nowhere else.
-PAGE_HEADERS=(
+# modules and wasm, start the thread pool's workers (wasm-bindgen-rayon spawns them from blob:
+# copies of its own helper script) and connect nowhere else.
+PAGE_HEADERS_BASE=(
   --header "X-Content-Type-Options: nosniff"
   --header "Referrer-Policy: no-referrer"
   --header-for ".html=Content-Security-Policy: object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-  --header-for "worker.js=Content-Security-Policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; object-src 'none'"
+  --header-for "worker.js=Content-Security-Policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self'; object-src 'none'"
 )
+# Cross-origin isolation: the threaded CPU package shares its memory between Web Workers, which
+# browsers allow only on an isolated page. A model from another origin still loads (fetch in CORS
+# mode satisfies require-corp). Without these two headers the page runs on one thread.
+ISOLATION_HEADERS=(
+  --header "Cross-Origin-Opener-Policy: same-origin"
+  --header "Cross-Origin-Embedder-Policy: require-corp"
+)
+PAGE_HEADERS=("${PAGE_HEADERS_BASE[@]}" "${ISOLATION_HEADERS[@]}")
 
 ensure_playwright() {
   if [ ! -d "$ROOT/tests/e2e/node_modules/playwright-core" ]; then

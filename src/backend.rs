@@ -74,6 +74,7 @@ pub struct AdapterSummary {
 
 impl AdapterSummary {
     /// Reads what wgpu knows of the adapter burn's runtime was set up with.
+    #[cfg(feature = "wgpu")]
     pub fn from_setup(setup: &burn::tensor::wgpu::WgpuSetup) -> Self {
         use burn::tensor::wgpu::wgpu;
         let info = setup.adapter.get_info();
@@ -171,7 +172,7 @@ pub fn cpu(reason: impl Into<String>) -> Backend {
 }
 
 /// Initialises burn's wgpu runtime natively, once per process (burn refuses a second init).
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(not(target_arch = "wasm32"), feature = "wgpu"))]
 fn native_wgpu() -> Result<Backend> {
     use std::sync::OnceLock;
     static WGPU: OnceLock<Result<(Device, AdapterSummary)>> = OnceLock::new();
@@ -191,6 +192,14 @@ fn native_wgpu() -> Result<Backend> {
             reason: String::new(),
         },
     })
+}
+
+/// A build without the `wgpu` feature has no GPU backend.
+#[cfg(all(not(target_arch = "wasm32"), not(feature = "wgpu")))]
+fn native_wgpu() -> Result<Backend> {
+    Err(Error::Backend(
+        "this build of webtune has no wgpu backend (built without the `wgpu` feature)".into(),
+    ))
 }
 
 /// Natively: `cpu` → flex; `wgpu` → wgpu or an error; `auto` → wgpu on a hardware adapter,

@@ -3,16 +3,20 @@
 //! Every entry point returns a Promise; failures reject it with an `Error` whose message is the
 //! engine's (naming the file, tensor or line), never a panic that would kill the module.
 
+#[cfg(feature = "wgpu")]
 use std::cell::RefCell;
 use std::rc::Rc;
 
+#[cfg(feature = "wgpu")]
 use burn::prelude::Device;
 use js_sys::{Array, Float32Array, Object, Promise, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::backend::{self, AdapterSummary, Backend, BackendChoice, BackendInfo, BackendKind};
+#[cfg(feature = "wgpu")]
+use crate::backend::AdapterSummary;
+use crate::backend::{self, Backend, BackendChoice, BackendInfo, BackendKind};
 use crate::engine::{BatchLimits, Engine, ModelFiles};
 use crate::tokenize::DEFAULT_MAX_LEN;
 use crate::{Error, Result};
@@ -20,6 +24,48 @@ use crate::{Error, Result};
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+}
+
+/// Starts the pool of `n` Web Workers that burn's CPU backend runs on (threaded package only). Call
+/// it once, before the first tensor operation: rayon otherwise builds a one-thread global pool.
+/// The page must be cross-origin isolated (the workers share the module's memory).
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+thread_local! {
+    /// Whether `initThreadPool` has run: before it, asking rayon for its pool would build one.
+    static POOL_STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Records that the page started the thread pool (the JS glue calls it after `initThreadPool`).
+#[wasm_bindgen(js_name = threadPoolStarted)]
+pub fn thread_pool_started() {
+    POOL_STARTED.with(|p| p.set(true));
+}
+
+/// Threads burn's CPU backend runs on: the rayon pool's size in the threaded package once its
+/// pool is started, else 1.
+#[wasm_bindgen(js_name = threadCount)]
+pub fn thread_count() -> usize {
+    #[cfg(feature = "threads")]
+    if POOL_STARTED.with(|p| p.get()) {
+        return rayon::current_num_threads();
+    }
+    1
+}
+
+/// What this package was built with: `{threads, webgpu}`.
+#[wasm_bindgen(js_name = packageFeatures)]
+pub fn package_features() -> std::result::Result<JsValue, JsError> {
+    #[derive(Serialize)]
+    struct Features {
+        threads: bool,
+        webgpu: bool,
+    }
+    to_js(&Features {
+        threads: cfg!(feature = "threads"),
+        webgpu: cfg!(feature = "wgpu"),
+    })
 }
 
 fn js_error(e: Error) -> JsError {
@@ -36,6 +82,7 @@ fn to_js<T: Serialize>(value: &T) -> std::result::Result<JsValue, JsError> {
         })
 }
 
+#[cfg(feature = "wgpu")]
 thread_local! {
     /// burn's WebGPU runtime may be initialised once per page: the device is kept here.
     static WEBGPU: RefCell<Option<(Device, AdapterSummary)>> = const { RefCell::new(None) };
@@ -107,6 +154,7 @@ async fn probe_browser_adapter() -> Result<Option<Option<BrowserAdapter>>> {
 }
 
 /// burn's WebGPU device, initialised on first use and cached for the page's lifetime.
+#[cfg(feature = "wgpu")]
 async fn webgpu(browser: Option<&BrowserAdapter>) -> Result<Backend> {
     if let Some((device, adapter)) = WEBGPU.with(|w| w.borrow().clone()) {
         return Ok(Backend {
@@ -149,6 +197,15 @@ async fn webgpu(browser: Option<&BrowserAdapter>) -> Result<Backend> {
             reason: String::new(),
         },
     })
+}
+
+/// The threaded CPU package is built without WebGPU (wasm atomics make wgpu's WebGPU types
+/// non-`Send`); the page loads the other package for WebGPU.
+#[cfg(not(feature = "wgpu"))]
+async fn webgpu(_browser: Option<&BrowserAdapter>) -> Result<Backend> {
+    Err(Error::Backend(
+        "this is webtune's threaded CPU package, built without WebGPU: load the WebGPU package (www/pkg) for it".into(),
+    ))
 }
 
 /// Picks the backend: `auto` takes WebGPU only on a hardware adapter, because a software

@@ -6,7 +6,9 @@ import { TrainingChart } from "./chart.js";
 import { saveModel, loadSaved, clearSaved } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
-const client = new WorkerClient("worker.js");
+// The page's `?threads=N` goes to the worker, which decides the thread count (www/threads.js).
+const threadsParam = new URLSearchParams(location.search).get("threads");
+const client = new WorkerClient(threadsParam === null ? "worker.js" : `worker.js?threads=${encodeURIComponent(threadsParam)}`);
 const chart = new TrainingChart($("chart"));
 
 const state = {
@@ -47,12 +49,15 @@ function describeBackend(info) {
     const kind = a.is_fallback ? "software adapter" : (a.device_type === "other" ? "GPU" : `${a.device_type} GPU`);
     return `Backend: WebGPU on ${name} (${kind})${info.reason ? " — " + info.reason : ""}`;
   }
-  return `Backend: CPU (WebAssembly)${info.reason ? " — " + info.reason : ""}`;
+  const n = info.threads || 1;
+  const threads = `${n} thread${n === 1 ? "" : "s"}${info.threads_note ? ": " + info.threads_note : ""}`;
+  return `Backend: CPU (WebAssembly, ${threads})${info.reason ? " — " + info.reason : ""}`;
 }
 
 function setBackendStatus(info) {
   $("backend-status").textContent = describeBackend(info);
   $("backend-status").dataset.backend = info ? info.backend : "";
+  $("backend-status").dataset.threads = info && info.backend === "cpu" ? String(info.threads || 1) : "";
 }
 
 // ---------------------------------------------------------------------------- model

@@ -1,50 +1,131 @@
 // The Web Worker that owns the wasm module and the GPU device, so the page never freezes.
 // Requests: {id, type, ...}; replies: {id, ok: true, result} or {id, ok: false, message};
 // training progress: {type: "progress", event}. It makes no network request of its own except
-// loading its module and wasm: model and dataset bytes come from the page.
-import init, { initBackend, inspectDataset, WebEngine, WebClassifier, CancelToken } from "./pkg/webtune.js";
+// loading its modules and wasm: model and dataset bytes come from the page.
+//
+// Two wasm packages (scripts/build-wasm): pkg/ has WebGPU and the CPU backend on one thread;
+// pkg-threads/ has the CPU backend on a pool of Web Workers (wasm threads cannot hold WebGPU). The
+// CPU backend runs on pkg-threads/ when the page is cross-origin isolated and more than one
+// thread is wanted (`worker.js?threads=N`, from the page's `?threads=`), else on pkg/.
+import { chooseThreads } from "./threads.js";
 
-const ready = init();
+const plan = chooseThreads(new URL(self.location.href).searchParams.get("threads"),
+  self.navigator.hardwareConcurrency, self.crossOriginIsolated === true);
+
+let singlePkg = null;   // Promise of pkg/ (loaded on first use)
+let threadedPkg = null; // Promise of pkg-threads/ with its pool started, or of null when it failed
+let threadsNote = plan.note;
+
+function loadSingle() {
+  singlePkg ??= import("./pkg/webtune.js").then(async (m) => { await m.default(); return m; });
+  return singlePkg;
+}
+
+/** The package the CPU backend runs on: threaded when the plan allows it and it starts. */
+async function loadCpu() {
+  if (plan.threads <= 1) return loadSingle();
+  threadedPkg ??= (async () => {
+    try {
+      const m = await import("./pkg-threads/webtune.js");
+      await m.default();
+      // Before the first tensor operation: rayon would otherwise build a one-thread pool.
+      await m.initThreadPool(plan.threads);
+      m.threadPoolStarted();
+      return m;
+    } catch (err) {
+      threadsNote = `the threaded package did not start (${err && err.message ? err.message : err})`;
+      return null;
+    }
+  })();
+  return (await threadedPkg) || loadSingle();
+}
+
+/**
+ * Resolves a backend choice ("auto", "cpu", "webgpu") to a package and a concrete backend.
+ * `auto` asks pkg/ (the one with WebGPU, which knows how to judge an adapter); when that says
+ * CPU, the CPU backend moves to the threaded package with the reason kept.
+ */
+async function resolve(choice) {
+  let pkg;
+  let info;
+  if (choice === "webgpu" || (choice === "auto" && "gpu" in self.navigator)) {
+    pkg = await loadSingle();
+    info = await pkg.initBackend(choice);
+    if (choice === "auto" && info.backend === "cpu") {
+      const cpu = await loadCpu();
+      if (cpu !== pkg) {
+        pkg = cpu;
+        info = { ...(await pkg.initBackend("cpu")), reason: info.reason };
+      }
+    }
+  } else {
+    pkg = await loadCpu();
+    info = await pkg.initBackend(choice);
+  }
+  if (info.backend === "cpu") {
+    info.threads = pkg.threadCount();
+    if (threadsNote) info.threads_note = threadsNote;
+  }
+  return { pkg, info, concrete: info.backend === "wgpu" ? "webgpu" : "cpu" };
+}
+
+let current = null;      // {pkg, info, concrete}: the package and backend everything runs on
 let engine = null;       // the base model
 let classifier = null;   // the fine-tuned model (trained, imported or restored)
 let modelFiles = null;   // kept to reload the base model on another backend
 let modelName = "";
 let cancel = null;
 
+/** Switches `current` to `choice`, freeing what lived on the previous package. */
+async function use(choice) {
+  current = await resolve(choice);
+  return current;
+}
+
+async function loadEngine() {
+  const old = engine;
+  engine = await current.pkg.WebEngine.load(modelFiles.config, modelFiles.tokenizer, modelFiles.weights, current.concrete);
+  if (old) old.free();
+  return { ...engine.backend, ...current.info };
+}
+
 const reply = (id, result, transfer = []) => self.postMessage({ id, ok: true, result }, transfer);
 const fail = (id, err) => self.postMessage({ id, ok: false, message: String(err && err.message ? err.message : err) });
 
 const handlers = {
   async backend({ backend }) {
-    return initBackend(backend);
+    return (await use(backend)).info;
   },
   async loadModel({ config, tokenizer, weights, backend, name }) {
     modelFiles = { config, tokenizer, weights };
     modelName = name || "";
-    engine = await WebEngine.load(config, tokenizer, weights, backend);
-    return { backend: engine.backend, hiddenSize: engine.hiddenSize };
+    await use(backend);
+    const info = await loadEngine();
+    return { backend: info, hiddenSize: engine.hiddenSize };
   },
   async switchBackend({ backend }) {
-    if (modelFiles) {
-      engine = await WebEngine.load(modelFiles.config, modelFiles.tokenizer, modelFiles.weights, backend);
-    }
-    let result = engine ? { backend: engine.backend } : { backend: await initBackend(backend) };
-    if (classifier) {
-      const zip = await classifier.exportZip(false);
-      classifier = await WebClassifier.importZip(zip, backend);
+    const zip = classifier ? await classifier.exportZip(false) : null;
+    await use(backend);
+    const result = { backend: modelFiles ? await loadEngine() : current.info };
+    if (zip) {
+      const old = classifier;
+      classifier = await current.pkg.WebClassifier.importZip(zip, current.concrete);
+      old.free();
       result.classifier = { labels: classifier.labels };
     }
     return result;
   },
   async inspect({ bytes, name, options }) {
-    return inspectDataset(bytes, name, options);
+    const pkg = current ? current.pkg : await loadSingle();
+    return pkg.inspectDataset(bytes, name, options);
   },
   async train({ train, trainName, valid, request, resume }) {
     if (!engine) throw new Error("no model is loaded yet");
-    cancel = new CancelToken();
+    cancel = new current.pkg.CancelToken();
     const source = resume && classifier ? classifier : engine;
     const onProgress = (event) => self.postMessage({ type: "progress", event });
     const trained = await source.train(train, trainName, valid || undefined, { ...request, baseModel: modelName }, onProgress, cancel);
+    if (classifier && classifier !== source) classifier.free();
     classifier = trained;
     cancel = null;
     return { labels: classifier.labels, training: classifier.training };
@@ -63,15 +144,17 @@ const handlers = {
     return zip;
   },
   async importModel({ zip, backend }) {
-    classifier = await WebClassifier.importZip(zip, backend);
-    return { labels: classifier.labels, training: classifier.training, backend: classifier.backend };
+    if (!current) await use(backend);
+    const old = classifier;
+    classifier = await current.pkg.WebClassifier.importZip(zip, current.concrete);
+    if (old) old.free();
+    return { labels: classifier.labels, training: classifier.training, backend: { ...classifier.backend, ...current.info } };
   },
 };
 
 self.onmessage = async (e) => {
   const { id, type, ...args } = e.data;
   try {
-    await ready;
     const handler = handlers[type];
     if (!handler) throw new Error(`unknown request ${type}`);
     const result = await handler(args);

@@ -8,7 +8,9 @@
 // Each run is its own browser context (its own worker and wasm instance); PARALLEL runs at a
 // time. Accuracy is the last epoch's on the validation file (early stopping off), as in
 // scripts/bench. BACKENDS="webgpu cpu" with LIMIT_TRAIN / LIMIT_VALID (first rows of each file)
-// compares the two backends' examples/s on a set small enough for SwiftShader.
+// compares the two backends' examples/s on a set small enough for SwiftShader. THREADS="1 2"
+// runs each CPU configuration with `?threads=1` and `?threads=2` (empty: the page's default; the
+// page must be served cross-origin isolated for more than one).
 import { launchChromium } from "./chromium.mjs";
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -23,6 +25,7 @@ const SEEDS = (process.env.SEEDS || "0 1 2").split(/\s+/).filter(Boolean).map(Nu
 const EPOCHS = process.env.EPOCHS || "4";
 const PARALLEL = Math.max(1, Number(process.env.PARALLEL || 1));
 const BACKENDS = (process.env.BACKENDS || "cpu").split(/\s+/).filter(Boolean);
+const THREADS = (process.env.THREADS || "").split(/\s+/).filter(Boolean);
 const out = process.argv[2] || "browser-results.json";
 
 // The first `limit` data rows of a CSV (header kept), written beside the results; the whole
@@ -48,14 +51,14 @@ const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0)}s]`,
 const browser = await launchChromium(["--disable-background-timer-throttling", "--disable-renderer-backgrounding"]);
 const version = browser.version();
 
-async function run(backend, strategy, seed) {
+async function run(backend, threads, strategy, seed) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   page.setDefaultTimeout(3 * 3600_000);
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   try {
-    await page.goto(`${PAGE}?backend=${backend}`);
+    await page.goto(`${PAGE}?backend=${backend}${threads ? `&threads=${threads}` : ""}`);
     await page.waitForFunction(() => /ready/.test(document.getElementById("model-status").textContent));
     await page.setInputFiles("#dataset-input", train.path);
     await page.waitForFunction((n) => new RegExp(`${n} examples, \\d+ classes`).test(document.getElementById("dataset-info").textContent), train.rows);
@@ -86,14 +89,15 @@ async function run(backend, strategy, seed) {
     const last = epochs[epochs.length - 1];
     const later = epochs.slice(1).map((e) => e.train_seconds);
     const result = {
-      requested_backend: backend, strategy, seed, backend: await page.locator("#backend-status").getAttribute("data-backend"),
+      requested_backend: backend, requested_threads: threads || null, strategy, seed,
+      threads: Number(await page.locator("#backend-status").getAttribute("data-threads")) || null, backend: await page.locator("#backend-status").getAttribute("data-backend"),
       backend_status: await page.locator("#backend-status").innerText(),
       accuracy: last.accuracy, macro_f1: last.macro_f1, epochs,
       first_epoch_seconds: epochs[0].seconds,
       mean_later_epoch_train_seconds: later.length ? later.reduce((a, b) => a + b, 0) / later.length : null,
       cache: h.started.cache, plan: h.started.plan, wall_seconds: wall, page_errors: errors,
     };
-    log(`${backend} ${strategy} seed ${seed}: accuracy ${(100 * last.accuracy).toFixed(2)} %, ` +
+    log(`${backend}${threads ? ` threads=${threads}` : ""} ${strategy} seed ${seed}: accuracy ${(100 * last.accuracy).toFixed(2)} %, ` +
       `${epochs[0].examples_per_sec.toFixed(1)} examples/s in epoch 1, ` +
       `later epochs ${result.mean_later_epoch_train_seconds?.toFixed(1)} s, wall ${wall.toFixed(0)} s`);
     return result;
@@ -102,14 +106,15 @@ async function run(backend, strategy, seed) {
   }
 }
 
-const jobs = BACKENDS.flatMap((b) => STRATEGIES.flatMap((s) => SEEDS.map((seed) => [b, s, seed])));
+const threadSettings = THREADS.length ? THREADS : [""];
+const jobs = BACKENDS.flatMap((b) => threadSettings.flatMap((t) => STRATEGIES.flatMap((s) => SEEDS.map((seed) => [b, t, s, seed]))));
 const results = [];
 let next = 0;
 async function worker() {
   while (next < jobs.length) {
-    const [b, s, seed] = jobs[next++];
-    log(`start ${b} ${s} seed ${seed}`);
-    results.push(await run(b, s, seed));
+    const [b, t, s, seed] = jobs[next++];
+    log(`start ${b}${t ? ` threads=${t}` : ""} ${s} seed ${seed}`);
+    results.push(await run(b, t, s, seed));
   }
 }
 await Promise.all(Array.from({ length: Math.min(PARALLEL, jobs.length) }, worker));
@@ -117,9 +122,11 @@ await browser.close();
 
 const summary = {};
 for (const b of BACKENDS) {
-  for (const s of STRATEGIES) {
-    const rs = results.filter((r) => r.requested_backend === b && r.strategy === s).sort((x, y) => x.seed - y.seed);
-    summary[`${b} ${s}`] = {
+  for (const t of threadSettings) for (const s of STRATEGIES) {
+    const rs = results.filter((r) => r.requested_backend === b && (r.requested_threads || "") === t && r.strategy === s).sort((x, y) => x.seed - y.seed);
+    summary[`${b}${t ? ` threads=${t}` : ""} ${s}`] = {
+      threads: rs.map((r) => r.threads),
+      wall_seconds: rs.map((r) => r.wall_seconds),
       accuracy_by_seed: Object.fromEntries(rs.map((r) => [r.seed, r.accuracy])),
       mean_accuracy: rs.reduce((a, r) => a + r.accuracy, 0) / rs.length,
       examples_per_sec: rs.map((r) => r.epochs.map((e) => e.examples_per_sec)),
@@ -127,7 +134,7 @@ for (const b of BACKENDS) {
   }
 }
 const report = {
-  browser: `Chromium ${version}`, backends: BACKENDS, parallel_runs: PARALLEL, epochs: EPOCHS,
+  browser: `Chromium ${version}`, backends: BACKENDS, threads: THREADS, parallel_runs: PARALLEL, epochs: EPOCHS,
   train: { file: train.path, rows: train.rows }, valid: valid && { file: valid.path, rows: valid.rows }, summary, runs: results,
 };
 writeFileSync(out, JSON.stringify(report, null, 2));

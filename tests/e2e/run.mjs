@@ -15,6 +15,9 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PAGE = process.env.WEBTUNE_PAGE || "http://127.0.0.1:8790/";
+// The same page served without the cross-origin isolation headers (scripts/test starts both).
+const PAGE_UNISOLATED = process.env.WEBTUNE_PAGE_UNISOLATED || "";
+const PAGE_FOR = (p) => (p === page ? PAGE : PAGE_UNISOLATED);
 const ART = join(here, "artifacts");
 mkdirSync(ART, { recursive: true });
 const origin = new URL(PAGE).origin;
@@ -61,16 +64,20 @@ async function predictionFor(sentence) {
 }
 
 // ------------------------------------------------------------------ 1. forced WebGPU, then CPU: a short run each
-async function tinyRun(backend) {
+// The CPU run is `last2` on the threaded package with 2 threads (the page is cross-origin
+// isolated); WebGPU trains one layer (SwiftShader is slow).
+async function tinyRun(backend, query = "", k = 1, onPage = page) {
+  const page = onPage;
+  const text = (sel) => page.locator(sel).innerText();
   const start = Date.now();
-  await page.goto(`${PAGE}?backend=${backend}`);
-  await waitModelReady();
+  await page.goto(`${PAGE_FOR(page)}?backend=${backend}${query}`);
+  await page.waitForFunction(() => /ready/.test(document.getElementById("model-status").textContent));
   const status = await text("#backend-status");
   log(status);
   await page.setInputFiles("#dataset-input", tiny);
   await page.waitForFunction(() => /24 examples/.test(document.getElementById("dataset-info").textContent));
   await page.selectOption("#strategy", "last");
-  await page.fill("#last-k", "1");
+  await page.fill("#last-k", String(k));
   await page.fill("#epochs", "2");
   await page.fill("#batch-size", "8");
   await page.click("#train-section details > summary"); // advanced settings
@@ -80,7 +87,7 @@ async function tinyRun(backend) {
   const firstStepMs = Date.now() - start;
   log(`${backend}: first training step ${firstStepMs} ms after opening the page`);
   if (backend === "webgpu") await shot("01-webgpu-training");
-  await waitTrained();
+  await page.waitForFunction(() => /^(Finished|Stopped)/.test(document.getElementById("progress-text").textContent));
   const rate = await page.evaluate(() => window.__webtuneStats.examplesPerSec);
   log(`${backend} run finished:`, await text("#progress-text"), `${rate.toFixed(2)} examples/s`);
   assert.notEqual(await text("#val-accuracy"), "–");
@@ -90,8 +97,11 @@ log("open", PAGE);
 const gpu = await tinyRun("webgpu");
 assert.match(gpu.status, /WebGPU/, "the forced backend is WebGPU");
 assert.equal(await page.locator("#backend-status").getAttribute("data-backend"), "wgpu");
-const cpu = await tinyRun("cpu");
+assert.ok(await page.evaluate(() => self.crossOriginIsolated), "the page is cross-origin isolated (COOP/COEP)");
+const cpu = await tinyRun("cpu", "&threads=2", 2);
 assert.equal(await page.locator("#backend-status").getAttribute("data-backend"), "cpu");
+assert.equal(await page.locator("#backend-status").getAttribute("data-threads"), "2", "the CPU backend runs on 2 threads");
+assert.match(cpu.status, /CPU \(WebAssembly, 2 threads\)/);
 Object.assign(timings, {
   firstStepColdWebgpuMs: gpu.firstStepMs, firstStepCachedCpuMs: cpu.firstStepMs,
   webgpuExamplesPerSec: gpu.rate, cpuExamplesPerSec: cpu.rate,
@@ -104,6 +114,10 @@ await waitModelReady();
 timings.modelReadyCachedMs = Date.now() - start;
 const autoStatus = await text("#backend-status");
 log(autoStatus);
+// SwiftShader is skipped for the CPU, which gets every core up to 8 by default.
+const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+assert.equal(await page.locator("#backend-status").getAttribute("data-backend"), "cpu");
+assert.equal(await page.locator("#backend-status").getAttribute("data-threads"), String(Math.min(cores, 8)));
 await page.click("#sample-button");
 await page.waitForFunction(() => /75 examples, 3 classes/.test(document.getElementById("dataset-info").textContent));
 await shot("02-dataset-preview");
@@ -179,6 +193,20 @@ await page.setInputFiles("#dataset-input", tiny);
 await page.waitForFunction(() => /24 examples/.test(document.getElementById("dataset-info").textContent));
 assert.ok(await page.locator("#train-button").isEnabled(), "the page stays usable after bad files");
 
+// ------------------------------------------------------------------ 6b. bad ?threads= values: a clear message and a sane count
+for (const [value, expected, count] of [
+  ["0", /\?threads=0 is not a whole number from 1 up/, Math.min(cores, 8)],
+  ["abc", /\?threads=abc is not a whole number from 1 up/, Math.min(cores, 8)],
+  ["512", new RegExp(`\\?threads=512 is more than the ${cores} cores`), cores],
+]) {
+  await page.goto(`${PAGE}?backend=cpu&threads=${value}`);
+  await waitModelReady();
+  const status = await text("#backend-status");
+  log(`?threads=${value} ->`, status);
+  assert.match(status, expected);
+  assert.equal(await page.locator("#backend-status").getAttribute("data-threads"), String(count));
+}
+
 // ------------------------------------------------------------------ 7. narrow window
 await page.setViewportSize({ width: 420, height: 900 });
 await shot("08-narrow");
@@ -192,7 +220,7 @@ const allowed = (u) => {
   const url = new URL(u);
   if (url.protocol === "blob:" || url.protocol === "data:") return true;
   if (url.origin !== origin) return false;
-  return /^\/($|index\.html$|[\w-]+\.(js|css)$|pkg\/|models\/all-MiniLM-L6-v2\/(config\.json|tokenizer\.json|model\.safetensors)$|samples\/support-tickets\.csv$|favicon\.ico$)/.test(url.pathname);
+  return /^\/($|index\.html$|[\w-]+\.(js|css)$|pkg\/|pkg-threads\/|models\/all-MiniLM-L6-v2\/(config\.json|tokenizer\.json|model\.safetensors)$|samples\/support-tickets\.csv$|favicon\.ico$)/.test(url.pathname);
 };
 const strange = requests.filter((r) => !allowed(r.url) && !r.url.startsWith("https://example.com"));
 assert.deepEqual(strange, [], "only the page's own files and the model files are requested");
@@ -202,6 +230,33 @@ for (const r of requests) {
 }
 const realErrors = consoleErrors.filter((e) => !/example\.com|Content Security Policy|Failed to fetch/.test(e));
 assert.deepEqual(realErrors, [], "no console errors in normal use");
+
+// ------------------------------------------------------------------ 9. the threaded package against PyTorch
+// A test worker (tests/e2e/fixtures) on the isolated page server: a pool of 2, golden embeddings.
+{
+  const golden = await page.evaluate(() => new Promise((resolve) => {
+    const w = new Worker("/test/golden-threads-worker.js", { type: "module" });
+    w.onmessage = (e) => { resolve(e.data); w.terminate(); };
+    w.onerror = (e) => resolve({ ok: false, message: e.message || "the test worker failed to start" });
+  }));
+  log("threaded package golden check:", JSON.stringify(golden));
+  assert.ok(golden.ok, golden.message);
+  assert.equal(golden.threads, 2, "rayon's pool has 2 threads");
+  assert.ok(golden.worst <= 1e-4, `golden embeddings on 2 threads: max abs diff ${golden.worst}`);
+  timings.goldenThreadsSeconds = golden.seconds;
+}
+
+// ------------------------------------------------------------------ 10. a host without COOP/COEP: one thread, and it says why
+if (PAGE_UNISOLATED) {
+  const other = await (await browser.newContext()).newPage();
+  other.setDefaultTimeout(600_000);
+  const fallback = await tinyRun("cpu", "", 2, other);
+  log("not isolated:", fallback.status);
+  assert.equal(await other.evaluate(() => self.crossOriginIsolated), false);
+  assert.equal(await other.locator("#backend-status").getAttribute("data-threads"), "1");
+  assert.match(fallback.status, /CPU \(WebAssembly, 1 thread: the page is not cross-origin isolated/);
+  timings.cpuUnisolatedExamplesPerSec = fallback.rate;
+}
 
 writeFileSync(join(ART, "timings.json"), JSON.stringify(timings, null, 2));
 log("timings", JSON.stringify(timings));
