@@ -202,6 +202,14 @@ fn native_wgpu() -> Result<Backend> {
     ))
 }
 
+/// Natively, for a training run's `auto`: the wgpu device when any adapter initialises, a
+/// software one (lavapipe) too — the training trial (`train::trial`) judges it against the CPU
+/// with the run's own steps. `None` when there is no adapter at all.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn native_trial_candidate() -> Option<Backend> {
+    native_wgpu().ok()
+}
+
 /// Natively: `cpu` → flex; `wgpu` → wgpu or an error; `auto` → wgpu on a hardware adapter,
 /// else the CPU backend with the reason.
 #[cfg(not(target_arch = "wasm32"))]

@@ -7,9 +7,10 @@ mod common;
 
 use common::train_support::*;
 use common::*;
+use webtune::backend::BackendKind;
 use webtune::classifier::Classifier;
 use webtune::engine::BatchLimits;
-use webtune::train::{LoraSpec, Progress, Strategy, TrainConfig, train};
+use webtune::train::{LoraSpec, Progress, Strategy, TrainConfig, train, trial};
 
 fn quick(strategy: Strategy) -> TrainConfig {
     TrainConfig {
@@ -408,4 +409,41 @@ fn the_search_tries_configurations_and_keeps_the_best_on_validation() {
     ))
     .unwrap_err();
     assert!(err.to_string().contains("validation"), "{err}");
+}
+
+#[test]
+fn a_backend_trial_times_real_steps_and_leaves_the_run_unchanged() {
+    let engine = cpu_engine();
+    let data = sst2("train-2000.csv", 200);
+    let config = TrainConfig {
+        batch_size: 16,
+        ..quick(Strategy::Last { k: 2 })
+    };
+    let before = run(&config, 200, 16).0.step_losses;
+    let timing = pollster::block_on(trial::time_steps(
+        &engine,
+        &data,
+        &config,
+        BackendKind::Cpu,
+        "CPU",
+        None,
+    ))
+    .unwrap();
+    assert!(timing.finished);
+    assert!(timing.steps_per_sec > 0.0 && timing.steps_per_sec.is_finite());
+    assert_eq!(timing.batch_size, 16);
+    // The same run after a trial: the same losses, step for step.
+    assert_eq!(run(&config, 200, 16).0.step_losses, before);
+    // A budget too short for even the cache: abandoned, and said so, not an error.
+    let stopped = pollster::block_on(trial::time_steps(
+        &engine,
+        &data,
+        &config,
+        BackendKind::Cpu,
+        "CPU",
+        Some(0.0),
+    ))
+    .unwrap();
+    assert!(!stopped.finished);
+    assert_eq!(stopped.steps_per_sec, 0.0);
 }

@@ -6,10 +6,10 @@
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
-use crate::Result;
 use crate::engine::{BatchLimits, length_sorted_batches, read_f32};
 use crate::model::{ModelInput, TextClassifier, mean_pool};
 use crate::tokenize::{Encoded, PaddedBatch};
+use crate::{Error, Result};
 
 use super::progress::{Progress, TrainHost};
 
@@ -73,6 +73,11 @@ impl FeatureCache {
                 max_tokens: 4096,
             },
         ) {
+            if host.past_deadline() {
+                return Err(Error::Backend(
+                    "abandoned while filling the cache: past the time budget".into(),
+                ));
+            }
             let items: Vec<&Encoded> = batch.iter().map(|&i| &encoded[i]).collect();
             let padded = PaddedBatch::pad(&items, pad_id);
             let input = ModelInput::from_batch(&padded, device);

@@ -12,6 +12,7 @@ pub mod progress;
 pub mod search;
 pub mod strategy;
 pub mod trainer;
+pub mod trial;
 
 pub use config::{ClassWeighting, HeadInit, TrainConfig};
 pub use metrics::Metrics;

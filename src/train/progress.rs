@@ -100,6 +100,12 @@ pub trait TrainHost {
     fn cancelled(&self) -> bool {
         false
     }
+    /// Polled between steps and between the cache's batches: `true` abandons the run at once,
+    /// with an error and no model (a timed backend trial past its budget). A user's Stop is
+    /// `cancelled`, which keeps the best model so far.
+    fn past_deadline(&self) -> bool {
+        false
+    }
     /// Awaited between steps: in a browser worker it must reach the event loop so a Stop
     /// message can arrive; natively it does nothing.
     fn yield_now(&self) -> Yield {

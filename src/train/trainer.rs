@@ -479,6 +479,11 @@ pub async fn train(
         let mut loss_sum = 0.0;
         let mut seen = 0usize;
         for batch in epoch_batches(&train_len, config.batch_size, config.seed, epoch) {
+            if host.past_deadline() {
+                return Err(Error::Backend(format!(
+                    "abandoned at step {step}: past the time budget"
+                )));
+            }
             if host.cancelled() {
                 cancelled = true;
                 break 'epochs;

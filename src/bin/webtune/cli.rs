@@ -7,16 +7,18 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use burn::prelude::Device;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use web_time::Instant;
-use webtune::backend::{self, Backend, BackendChoice};
+use webtune::backend::{self, Backend, BackendChoice, BackendKind};
 use webtune::classifier::Classifier;
 use webtune::data::{self, Dataset, Format, LabelSet, ParseOptions};
 use webtune::engine::{BatchLimits, Engine, ModelFiles};
 use webtune::export::{self, ExportMeta};
+use webtune::model::Head;
 use webtune::tokenize::DEFAULT_MAX_LEN;
-use webtune::train::{ClassWeighting, Progress, Schedule, Strategy, TrainConfig, TrainHost};
+use webtune::train::{ClassWeighting, Progress, Schedule, Strategy, TrainConfig, TrainHost, trial};
 use webtune::{Error, Result};
 
 #[derive(Parser)]
@@ -32,7 +34,8 @@ struct Cli {
 
 #[derive(Args, Clone)]
 struct BackendArgs {
-    /// cpu, wgpu, or auto (wgpu on a hardware GPU, else cpu).
+    /// cpu, wgpu, or auto: for `train`, the faster of wgpu and the CPU on a trial of the run's
+    /// own first steps (any wgpu adapter, software too); elsewhere wgpu on a hardware GPU, else cpu.
     #[arg(long, default_value = "cpu")]
     backend: String,
 }
@@ -380,7 +383,16 @@ impl TrainHost for CliHost {
 }
 
 fn train(args: &TrainArgs) -> Result<()> {
-    let backend = init_backend(&args.backend)?;
+    // `auto` with any wgpu adapter: the model goes on both devices and a trial of the run's own
+    // steps decides (below, once the data is read); without an adapter, the CPU as before.
+    let gpu = match args.backend.backend.parse::<BackendChoice>()? {
+        BackendChoice::Auto => backend::native_trial_candidate(),
+        _ => None,
+    };
+    let mut backend = match &gpu {
+        Some(_) => backend::cpu("measured"),
+        None => init_backend(&args.backend)?,
+    };
     let strategy: Strategy = args.strategy.parse()?;
     let config = TrainConfig {
         strategy,
@@ -428,25 +440,26 @@ fn train(args: &TrainArgs) -> Result<()> {
     config.validate()?;
 
     // Base model, or a previous webtune model to continue.
-    let (base, head, fixed_labels) = if is_exported(&args.model) {
-        let c = export::import(&export::read_dir(&args.model)?, &backend.device)?;
+    let load = |device: &Device| -> Result<(Engine, Option<Head>, Option<LabelSet>)> {
+        if is_exported(&args.model) {
+            let c = export::import(&export::read_dir(&args.model)?, device)?;
+            Ok((c.engine, Some(c.head), Some(c.labels)))
+        } else {
+            Ok((
+                Engine::load(&ModelFiles::read_dir(&args.model)?, device, args.max_len)?,
+                None,
+                None,
+            ))
+        }
+    };
+    let (mut base, mut head, fixed_labels) = load(&backend.device)?;
+    if let Some(labels) = &fixed_labels {
         eprintln!(
             "webtune: continuing from {} ({} labels)",
             args.model.display(),
-            c.labels.len()
+            labels.len()
         );
-        (c.engine, Some(c.head), Some(c.labels))
-    } else {
-        (
-            Engine::load(
-                &ModelFiles::read_dir(&args.model)?,
-                &backend.device,
-                args.max_len,
-            )?,
-            None,
-            None,
-        )
-    };
+    }
 
     let parsed = read_data(&args.data, &args.columns)?;
     eprintln!(
@@ -466,6 +479,52 @@ fn train(args: &TrainArgs) -> Result<()> {
     };
     let prepared = webtune::train::prepare(full, valid, &config);
     let (train_set, valid_set, config) = (prepared.train, prepared.valid, prepared.config);
+
+    if let Some(mut gpu) = gpu {
+        let (gpu_base, gpu_head, _) = load(&gpu.device)?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let api = gpu.info.adapter.as_ref().map_or("wgpu", |a| a.api.as_str());
+        let cpu_label = format!(
+            "CPU {threads} thread{}",
+            if threads == 1 { "" } else { "s" }
+        );
+        let gpu_label = format!("wgpu/{api}");
+        let cpu_t = pollster::block_on(trial::time_steps(
+            &base,
+            &train_set,
+            &config,
+            BackendKind::Cpu,
+            &cpu_label,
+            None,
+        ))?;
+        // The GPU gets twice the CPU's whole trial (at least 2 s): past that it has lost.
+        let gpu_t = pollster::block_on(trial::time_steps(
+            &gpu_base,
+            &train_set,
+            &config,
+            BackendKind::Wgpu,
+            &gpu_label,
+            Some((2.0 * cpu_t.seconds).max(2.0)),
+        ))?;
+        let choice = trial::choose(&gpu_t, &cpu_t);
+        eprintln!(
+            "webtune: backend trial ({:.1} s on the CPU, {:.1} s on {}): {}",
+            cpu_t.seconds,
+            gpu_t.seconds,
+            gpu.info
+                .adapter
+                .as_ref()
+                .map_or("the wgpu adapter", |a| a.name.as_str()),
+            choice.reason
+        );
+        if choice.backend == BackendKind::Wgpu {
+            gpu.info.reason = choice.reason;
+            (backend, base, head) = (gpu, gpu_base, gpu_head);
+        } else {
+            backend.info.reason = choice.reason;
+        }
+        eprintln!("webtune: backend {}", backend.info.describe());
+    }
 
     let stop = Arc::new(AtomicBool::new(false));
     {
