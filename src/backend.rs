@@ -36,7 +36,7 @@ impl FromStr for BackendChoice {
 }
 
 /// The backend actually running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendKind {
     Cpu,

@@ -531,27 +531,24 @@ struct TrainRequest {
     base_model: Option<String>,
 }
 
-/// Shared by [`WebEngine::train`] and [`WebClassifier::train`].
-async fn run_training(
-    engine: Rc<Engine>,
-    backend: BackendInfo,
-    head: Option<crate::model::Head>,
-    fixed_labels: Option<LabelSet>,
-    train_bytes: Vec<u8>,
-    train_name: String,
+/// The training and validation sets and settings of a request, as `train` would use them: the
+/// files parsed (validation labels checked against training's), then `prepare` (the defaults
+/// that fit the data).
+fn prepare_request(
+    train_bytes: &[u8],
+    train_name: &str,
     valid_bytes: Option<Vec<u8>>,
-    request: TrainRequest,
-    on_progress: js_sys::Function,
-    cancel: CancelToken,
-) -> std::result::Result<WebClassifier, JsError> {
+    request: &TrainRequest,
+    fixed_labels: Option<&LabelSet>,
+) -> std::result::Result<(Dataset, Dataset, TrainConfig), JsError> {
     let config: TrainConfig = match &request.config {
         Some(c) => serde_json::from_value(c.clone())
             .map_err(|e| JsError::new(&format!("training settings: {e}")))?,
         None => TrainConfig::default(),
     };
-    let parsed = parse_file(&train_bytes, &train_name, &request.columns)?;
+    let parsed = parse_file(train_bytes, train_name, &request.columns)?;
     let full: Dataset = parsed
-        .into_dataset(fixed_labels.as_ref())
+        .into_dataset(fixed_labels)
         .map_err(|e| JsError::new(&e.to_string()))?;
     let valid = match valid_bytes {
         Some(bytes) => {
@@ -567,7 +564,38 @@ async fn run_training(
         None => None,
     };
     let prepared = crate::train::prepare(full, valid, &config);
-    let (train_set, valid_set, config) = (prepared.train, prepared.valid, prepared.config);
+    Ok((prepared.train, prepared.valid, prepared.config))
+}
+
+/// Takes the faster of two trials (`WebEngine.timeSteps` on WebGPU and on the CPU): resolves
+/// `{backend, reason, timings}`, the reason naming both figures.
+#[wasm_bindgen(js_name = chooseBackend)]
+pub fn choose_backend(gpu: JsValue, cpu: JsValue) -> std::result::Result<JsValue, JsError> {
+    let gpu: crate::train::trial::StepTiming = from_js(gpu, "WebGPU trial")?;
+    let cpu: crate::train::trial::StepTiming = from_js(cpu, "CPU trial")?;
+    to_js(&crate::train::trial::choose(&gpu, &cpu))
+}
+
+/// Shared by [`WebEngine::train`] and [`WebClassifier::train`].
+async fn run_training(
+    engine: Rc<Engine>,
+    backend: BackendInfo,
+    head: Option<crate::model::Head>,
+    fixed_labels: Option<LabelSet>,
+    train_bytes: Vec<u8>,
+    train_name: String,
+    valid_bytes: Option<Vec<u8>>,
+    request: TrainRequest,
+    on_progress: js_sys::Function,
+    cancel: CancelToken,
+) -> std::result::Result<WebClassifier, JsError> {
+    let (train_set, valid_set, config) = prepare_request(
+        &train_bytes,
+        &train_name,
+        valid_bytes,
+        &request,
+        fixed_labels.as_ref(),
+    )?;
     let mut host = BrowserHost {
         on_progress,
         cancel,
@@ -655,6 +683,43 @@ impl WebEngine {
             on_progress,
             cancel,
         )
+    }
+
+    /// Times a few warm training steps of the run `train` would start with these arguments, on
+    /// this model's backend (`auto` that measures; see `train::trial`). `label` names the backend
+    /// in the result; past `budgetSeconds` the trial stops. Resolves to `{backend, label,
+    /// steps_per_sec, batch_size, seconds, finished}`; the model is not changed.
+    #[wasm_bindgen(js_name = timeSteps)]
+    pub fn time_steps(
+        &self,
+        train_bytes: Vec<u8>,
+        train_name: String,
+        valid_bytes: Option<Vec<u8>>,
+        request: JsValue,
+        label: String,
+        budget_seconds: Option<f64>,
+    ) -> Promise {
+        let engine = Rc::clone(&self.engine);
+        let backend = self.backend.backend;
+        let request: std::result::Result<TrainRequest, JsError> =
+            from_js(request, "training request");
+        wasm_bindgen_futures::future_to_promise(async move {
+            let request = request.map_err(JsValue::from)?;
+            let (train_set, _, config) =
+                prepare_request(&train_bytes, &train_name, valid_bytes, &request, None)
+                    .map_err(JsValue::from)?;
+            let timing = crate::train::trial::time_steps(
+                &engine,
+                &train_set,
+                &config,
+                backend,
+                &label,
+                budget_seconds,
+            )
+            .await
+            .map_err(|e| JsValue::from(js_error(e)))?;
+            to_js(&timing).map_err(JsValue::from)
+        })
     }
 }
 

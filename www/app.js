@@ -7,8 +7,11 @@ import { saveModel, loadSaved, clearSaved } from "./store.js";
 
 const $ = (id) => document.getElementById(id);
 // The page's `?threads=N` goes to the worker, which decides the thread count (www/threads.js).
-const threadsParam = new URLSearchParams(location.search).get("threads");
-const client = new WorkerClient(threadsParam === null ? "worker.js" : `worker.js?threads=${encodeURIComponent(threadsParam)}`);
+// So does `?trial=always` (measure WebGPU against the CPU even on a software adapter).
+const pageParams = new URLSearchParams(location.search);
+const workerParams = new URLSearchParams();
+for (const name of ["threads", "trial"]) if (pageParams.has(name)) workerParams.set(name, pageParams.get(name));
+const client = new WorkerClient(`worker.js${workerParams.size ? "?" + workerParams : ""}`);
 const chart = new TrainingChart($("chart"));
 
 const state = {
@@ -267,7 +270,21 @@ function renderTrials(trials) {
   t.createCaption().textContent = "Search: trials on the validation data (★ best so far)";
 }
 
+/** `auto`'s WebGPU-against-CPU trials, by adapter: measured once, then reused. */
+function backendTrials() {
+  try { return JSON.parse(localStorage.getItem("webtune.backendTrials") || "{}"); } catch { return {}; }
+}
+
 function onProgress(ev) {
+  if (ev.type === "backendTrial") {
+    localStorage.setItem("webtune.backendTrials", JSON.stringify({ ...backendTrials(), [ev.key]: ev.decision }));
+    return;
+  }
+  if (ev.type === "backend") return setBackendStatus(ev.info);
+  if (ev.type === "backendTrialStarted") {
+    $("progress-text").textContent = "Measuring WebGPU against the CPU on this run's first steps…";
+    return;
+  }
   const bar = $("progress-bar");
   const text = $("progress-text");
   switch (ev.type) {
@@ -333,7 +350,7 @@ async function train() {
     const res = await client.call("train", {
       train: state.dataset.bytes.slice(), trainName: state.dataset.name,
       valid: state.valid ? state.valid.bytes.slice() : null, request,
-      resume: $("continue-training").checked,
+      resume: $("continue-training").checked, backendTrials: backendTrials(),
     });
     state.classifier = { labels: res.labels };
     await persistModel();

@@ -9,8 +9,9 @@
 // thread is wanted (`worker.js?threads=N`, from the page's `?threads=`), else on pkg/.
 import { chooseThreads } from "./threads.js";
 
-const plan = chooseThreads(new URL(self.location.href).searchParams.get("threads"),
-  self.navigator.hardwareConcurrency, self.crossOriginIsolated === true);
+const params = new URL(self.location.href).searchParams;
+const plan = chooseThreads(params.get("threads"), self.navigator.hardwareConcurrency, self.crossOriginIsolated === true);
+const alwaysTrial = params.get("trial") === "always";
 
 let singlePkg = null;   // Promise of pkg/ (loaded on first use)
 let threadedPkg = null; // Promise of pkg-threads/ with its pool started, or of null when it failed
@@ -78,8 +79,62 @@ let cancel = null;
 
 /** Switches `current` to `choice`, freeing what lived on the previous package. */
 async function use(choice) {
-  current = await resolve(choice);
+  current = { ...(await resolve(choice)), choice };
   return current;
+}
+
+/** What a backend trial is remembered by: the adapter, as the browser describes it. */
+function adapterKey(info) {
+  const a = info.adapter || {};
+  return [a.vendor, a.architecture, a.name].filter(Boolean).join(" | ") || "unnamed adapter";
+}
+
+/**
+ * `auto` that measures: on a hardware WebGPU adapter, before the first training, a few warm
+ * steps of this very run on the CPU package, then on WebGPU within twice the CPU's time; the
+ * faster trains. Remembered per adapter (`memory`, the page keeps it in localStorage), so later
+ * runs skip it. `worker.js?trial=always` (the page's `?trial=always`) measures on a software
+ * adapter too, which `auto` otherwise skips (the end-to-end test uses it on SwiftShader).
+ * Resolves to the decision ({backend, reason, timings}), or null when there was no trial.
+ */
+async function measure(args, memory) {
+  if (current.choice !== "auto" || !modelFiles) return null;
+  if (current.info.backend !== "wgpu" && !(alwaysTrial && "gpu" in self.navigator)) return null;
+  const key = adapterKey(current.info.backend === "wgpu" ? current.info : await loadSingle().then((m) => m.initBackend("webgpu")));
+  let decision = memory && memory[key];
+  const load = async (pkg, backend) => pkg.WebEngine.load(modelFiles.config, modelFiles.tokenizer, modelFiles.weights, backend);
+  const cpuPkg = await loadCpu();
+  const gpuPkg = await loadSingle();
+  let cpuEngine = current.concrete === "cpu" ? engine : null;
+  let gpuEngine = current.concrete === "webgpu" ? engine : null;
+  if (decision) {
+    decision = { ...decision, reason: `${decision.reason} (measured on an earlier run)` };
+  } else {
+    cpuEngine ??= await load(cpuPkg, "cpu");
+    gpuEngine ??= await load(gpuPkg, "webgpu");
+    self.postMessage({ type: "progress", event: { type: "backendTrialStarted" } });
+    const trial = (e, label, budget) => e.timeSteps(args.train, args.trainName, args.valid || undefined, args.request, label, budget);
+    const n = cpuPkg.threadCount();
+    const cpuT = await trial(cpuEngine, `CPU ${n} thread${n === 1 ? "" : "s"}`, undefined);
+    const gpuT = await trial(gpuEngine, "WebGPU", Math.max(2, 2 * cpuT.seconds));
+    decision = gpuPkg.chooseBackend(gpuT, cpuT);
+    self.postMessage({ type: "progress", event: { type: "backendTrial", key, decision } });
+  }
+  const toCpu = decision.backend === "cpu";
+  const [keep, drop] = toCpu ? [cpuEngine, gpuEngine] : [gpuEngine, cpuEngine];
+  const chosen = keep || (await load(toCpu ? cpuPkg : gpuPkg, toCpu ? "cpu" : "webgpu"));
+  if (drop && drop !== chosen) drop.free();
+  if (engine !== chosen && engine !== drop) engine.free();
+  engine = chosen;
+  const pkg = toCpu ? cpuPkg : gpuPkg;
+  const info = { ...engine.backend, reason: decision.reason };
+  if (toCpu) {
+    info.threads = pkg.threadCount();
+    if (threadsNote) info.threads_note = threadsNote;
+  }
+  current = { pkg, info, concrete: toCpu ? "cpu" : "webgpu", choice: "auto" };
+  self.postMessage({ type: "progress", event: { type: "backend", info } });
+  return decision;
 }
 
 async function loadEngine() {
@@ -119,8 +174,9 @@ const handlers = {
     const pkg = current ? current.pkg : await loadSingle();
     return pkg.inspectDataset(bytes, name, options);
   },
-  async train({ train, trainName, valid, request, resume }) {
+  async train({ train, trainName, valid, request, resume, backendTrials }) {
     if (!engine) throw new Error("no model is loaded yet");
+    if (!(resume && classifier)) await measure({ train, trainName, valid, request }, backendTrials);
     cancel = new current.pkg.CancelToken();
     const source = resume && classifier ? classifier : engine;
     const onProgress = (event) => self.postMessage({ type: "progress", event });

@@ -8,7 +8,7 @@
 //! model is thrown away, and `train` re-seeds everything, so the run that follows is bit for bit
 //! what it would have been without the trial.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use web_time::Instant;
 
 use crate::Result;
@@ -18,18 +18,20 @@ use crate::engine::Engine;
 
 use super::config::{HeadInit, TrainConfig};
 use super::progress::{Progress, TrainHost};
+use super::strategy::Strategy;
 use super::trainer::train;
 
 /// Steps timed after the first (which pays for allocation and, on a GPU, shader compilation).
 pub const TIMED_STEPS: usize = 3;
 
 /// What one backend did in the trial.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepTiming {
     pub backend: BackendKind,
     /// A short name for the status line: "WebGPU", "wgpu/vulkan", "CPU 8 threads".
     pub label: String,
-    /// Warm steps per second (the median step after the first).
+    /// Warm steps per second (the median step after the first); for `head` and `logreg`, whose
+    /// cost is the embedding pass, steps over the whole trial's time.
     pub steps_per_sec: f64,
     pub batch_size: usize,
     /// Wall time of the whole trial on this backend: loading aside, cache fill and every step.
@@ -119,6 +121,10 @@ pub async fn time_steps(
     let rows = (config.batch_size * (1 + TIMED_STEPS)).min(data.len());
     let subset = data.subset(&(0..rows).collect::<Vec<_>>());
     let mut trial = config.clone();
+    // A logistic regression has no steps: its cost is the embedding pass, which `head` times too.
+    if trial.strategy == Strategy::Logreg {
+        trial.strategy = Strategy::Head;
+    }
     trial.epochs = Some(1);
     trial.patience = Some(0);
     trial.head_init = HeadInit::Random;
@@ -146,6 +152,18 @@ pub async fn time_steps(
             batch_size: config.batch_size.min(rows),
             seconds,
             finished: false,
+        });
+    }
+    if !trial.strategy.trains_encoder() {
+        // A head's steps on cached embeddings cost next to nothing; the embedding pass is the
+        // run's cost, so the whole trial is the measure.
+        return Ok(StepTiming {
+            backend,
+            label: label.to_string(),
+            steps_per_sec: clock.marks.len() as f64 / seconds.max(1e-9),
+            batch_size: config.batch_size.min(rows),
+            seconds,
+            finished: true,
         });
     }
     let mut steps: Vec<f64> = clock
