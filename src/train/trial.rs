@@ -143,28 +143,20 @@ pub async fn time_steps(
         Err(_) if clock.past_deadline() => true,
         Err(e) => return Err(e),
     };
-    if abandoned {
-        // Stopped at the budget: what it did in the time it had.
-        return Ok(StepTiming {
-            backend,
-            label: label.to_string(),
-            steps_per_sec: clock.marks.len() as f64 / seconds.max(1e-9),
-            batch_size: config.batch_size.min(rows),
-            seconds,
-            finished: false,
-        });
-    }
-    if !trial.strategy.trains_encoder() {
-        // A head's steps on cached embeddings cost next to nothing; the embedding pass is the
-        // run's cost, so the whole trial is the measure.
-        return Ok(StepTiming {
-            backend,
-            label: label.to_string(),
-            steps_per_sec: clock.marks.len() as f64 / seconds.max(1e-9),
-            batch_size: config.batch_size.min(rows),
-            seconds,
-            finished: true,
-        });
+    let timing = |steps_per_sec: f64| StepTiming {
+        backend,
+        label: label.to_string(),
+        steps_per_sec,
+        batch_size: config.batch_size.min(rows),
+        seconds,
+        finished: !abandoned,
+    };
+    // Stopped at the budget: what it did in the time it had. A head's steps on cached embeddings
+    // cost next to nothing and the embedding pass is the run's cost: the whole trial is the
+    // measure there too.
+    let over_the_trial = clock.marks.len() as f64 / seconds.max(1e-9);
+    if abandoned || !trial.strategy.trains_encoder() {
+        return Ok(timing(over_the_trial));
     }
     let mut steps: Vec<f64> = clock
         .marks
@@ -172,18 +164,9 @@ pub async fn time_steps(
         .map(|w| w[1].duration_since(w[0]).as_secs_f64())
         .collect();
     steps.sort_by(f64::total_cmp);
-    let median = steps.get(steps.len() / 2).copied().unwrap_or_else(|| {
-        // One step only (a tiny file): the whole trial is the measure.
-        started.elapsed().as_secs_f64()
-    });
-    Ok(StepTiming {
-        backend,
-        label: label.to_string(),
-        steps_per_sec: 1.0 / median.max(1e-9),
-        batch_size: config.batch_size.min(rows),
-        seconds,
-        finished: true,
-    })
+    // One step only (a tiny file): the whole trial is the measure.
+    let median = steps.get(steps.len() / 2).copied().unwrap_or(seconds);
+    Ok(timing(1.0 / median.max(1e-9)))
 }
 
 #[cfg(test)]
