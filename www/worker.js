@@ -63,11 +63,18 @@ async function resolve(choice) {
     pkg = await loadCpu();
     info = await pkg.initBackend(choice);
   }
-  if (info.backend === "cpu") {
-    info.threads = pkg.threadCount();
-    if (threadsNote) info.threads_note = threadsNote;
-  }
-  return { pkg, info, concrete: info.backend === "wgpu" ? "webgpu" : "cpu" };
+  return { pkg, info: withThreads(info, pkg), concrete: info.backend === "wgpu" ? "webgpu" : "cpu" };
+}
+
+/** A CPU backend's description gains its thread count, and why when it is not what was asked. */
+function withThreads(info, pkg) {
+  if (info.backend !== "cpu") return info;
+  return { ...info, threads: pkg.threadCount(), ...(threadsNote ? { threads_note: threadsNote } : {}) };
+}
+
+/** The base model on `pkg`'s `backend` ("cpu" or "webgpu"). */
+function loadModelOn(pkg, backend) {
+  return pkg.WebEngine.load(modelFiles.config, modelFiles.tokenizer, modelFiles.weights, backend);
 }
 
 let current = null;      // {pkg, info, concrete}: the package and backend everything runs on
@@ -77,7 +84,7 @@ let modelFiles = null;   // kept to reload the base model on another backend
 let modelName = "";
 let cancel = null;
 
-/** Switches `current` to `choice`, freeing what lived on the previous package. */
+/** Switches `current` to `choice` (the engine and classifier move with `loadEngine`/import). */
 async function use(choice) {
   current = { ...(await resolve(choice)), choice };
   return current;
@@ -102,44 +109,37 @@ async function measure(args, memory) {
   if (current.info.backend !== "wgpu" && !(alwaysTrial && "gpu" in self.navigator)) return null;
   const key = adapterKey(current.info.backend === "wgpu" ? current.info : await loadSingle().then((m) => m.initBackend("webgpu")));
   let decision = memory && memory[key];
-  const load = async (pkg, backend) => pkg.WebEngine.load(modelFiles.config, modelFiles.tokenizer, modelFiles.weights, backend);
-  const cpuPkg = await loadCpu();
-  const gpuPkg = await loadSingle();
+  // The engine in hand is one of the two; the other is loaded only for a trial or a switch.
   let cpuEngine = current.concrete === "cpu" ? engine : null;
   let gpuEngine = current.concrete === "webgpu" ? engine : null;
   if (decision) {
     decision = { ...decision, reason: `${decision.reason} (measured on an earlier run)` };
   } else {
-    cpuEngine ??= await load(cpuPkg, "cpu");
-    gpuEngine ??= await load(gpuPkg, "webgpu");
+    cpuEngine ??= await loadModelOn(await loadCpu(), "cpu");
+    gpuEngine ??= await loadModelOn(await loadSingle(), "webgpu");
     self.postMessage({ type: "progress", event: { type: "backendTrialStarted" } });
     const trial = (e, label, budget) => e.timeSteps(args.train, args.trainName, args.valid || undefined, args.request, label, budget);
-    const n = cpuPkg.threadCount();
+    const n = (await loadCpu()).threadCount();
     const cpuT = await trial(cpuEngine, `CPU ${n} thread${n === 1 ? "" : "s"}`, undefined);
     const gpuT = await trial(gpuEngine, "WebGPU", Math.max(2, 2 * cpuT.seconds));
-    decision = gpuPkg.chooseBackend(gpuT, cpuT);
+    decision = (await loadSingle()).chooseBackend(gpuT, cpuT);
     self.postMessage({ type: "progress", event: { type: "backendTrial", key, decision } });
   }
-  const toCpu = decision.backend === "cpu";
-  const [keep, drop] = toCpu ? [cpuEngine, gpuEngine] : [gpuEngine, cpuEngine];
-  const chosen = keep || (await load(toCpu ? cpuPkg : gpuPkg, toCpu ? "cpu" : "webgpu"));
-  if (drop && drop !== chosen) drop.free();
-  if (engine !== chosen && engine !== drop) engine.free();
+  const concrete = decision.backend === "cpu" ? "cpu" : "webgpu";
+  const pkg = concrete === "cpu" ? await loadCpu() : await loadSingle();
+  const [keep, drop] = concrete === "cpu" ? [cpuEngine, gpuEngine] : [gpuEngine, cpuEngine];
+  const chosen = keep || (await loadModelOn(pkg, concrete));
+  if (drop) drop.free();
   engine = chosen;
-  const pkg = toCpu ? cpuPkg : gpuPkg;
-  const info = { ...engine.backend, reason: decision.reason };
-  if (toCpu) {
-    info.threads = pkg.threadCount();
-    if (threadsNote) info.threads_note = threadsNote;
-  }
-  current = { pkg, info, concrete: toCpu ? "cpu" : "webgpu", choice: "auto" };
+  const info = withThreads({ ...engine.backend, reason: decision.reason }, pkg);
+  current = { pkg, info, concrete, choice: "auto" };
   self.postMessage({ type: "progress", event: { type: "backend", info } });
   return decision;
 }
 
 async function loadEngine() {
   const old = engine;
-  engine = await current.pkg.WebEngine.load(modelFiles.config, modelFiles.tokenizer, modelFiles.weights, current.concrete);
+  engine = await loadModelOn(current.pkg, current.concrete);
   if (old) old.free();
   return { ...engine.backend, ...current.info };
 }

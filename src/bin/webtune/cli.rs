@@ -439,17 +439,24 @@ fn train(args: &TrainArgs) -> Result<()> {
     };
     config.validate()?;
 
-    // Base model, or a previous webtune model to continue.
+    // Base model, or a previous webtune model to continue: read once, loaded onto each device
+    // that needs it (two for `auto`'s trial).
+    enum Source {
+        Base(ModelFiles),
+        Exported(BTreeMap<String, Vec<u8>>),
+    }
+    let source = if is_exported(&args.model) {
+        Source::Exported(export::read_dir(&args.model)?)
+    } else {
+        Source::Base(ModelFiles::read_dir(&args.model)?)
+    };
     let load = |device: &Device| -> Result<(Engine, Option<Head>, Option<LabelSet>)> {
-        if is_exported(&args.model) {
-            let c = export::import(&export::read_dir(&args.model)?, device)?;
-            Ok((c.engine, Some(c.head), Some(c.labels)))
-        } else {
-            Ok((
-                Engine::load(&ModelFiles::read_dir(&args.model)?, device, args.max_len)?,
-                None,
-                None,
-            ))
+        match &source {
+            Source::Exported(files) => {
+                let c = export::import(files, device)?;
+                Ok((c.engine, Some(c.head), Some(c.labels)))
+            }
+            Source::Base(files) => Ok((Engine::load(files, device, args.max_len)?, None, None)),
         }
     };
     let (mut base, mut head, fixed_labels) = load(&backend.device)?;
