@@ -66,6 +66,27 @@ ensure_chromium() {
   fi
 }
 
+# Exports wasm-pack.toml's [build.cargo-profile] as cargo's CARGO_PROFILE_<PROFILE>_<KEY> variables
+# ($1: the profile, release or dev), for every wasm build and test: the same settings everywhere
+# keep one set of compiled wasm dependencies.
+wasm_profile_env() {
+  local profile=${1^^} line key
+  while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    key=${line%%=*}; key=${key^^}; key=${key//-/_}
+    export "CARGO_PROFILE_${profile}_${key}=${line#*=}"
+  done < <(wcfg build.cargo-profile)
+}
+
+# Mesa's lavapipe: a software Vulkan adapter, so native wgpu (the same burn-wgpu code as WebGPU in
+# the browser) runs in tests on a machine without a GPU (tests/wgpu_native.rs).
+ensure_lavapipe() {
+  if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
+    log "installing Debian mesa-vulkan-drivers (lavapipe, for the native wgpu tests)"
+    apt_install mesa-vulkan-drivers
+  fi
+}
+
 # The wasm-opt that wasm-pack.toml names (an npm release of binaryen), in target/tools.
 WASM_OPT="$ROOT/target/tools/node_modules/.bin/wasm-opt"
 ensure_wasm_opt() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Prints one setting of wasm-pack.toml: `wasm_config.py build.target`. Lists print one item per
-line, booleans print true/false. Unknown keys are an error, so a typo cannot silently fall back."""
+line, tables `key=value` per line, booleans print true/false. Unknown keys are an error, so a typo cannot silently fall back."""
 import pathlib
 import sys
 import tomllib
@@ -13,6 +13,8 @@ for part in sys.argv[1].split("."):
     value = value[part]
 if isinstance(value, bool):
     print("true" if value else "false")
+elif isinstance(value, dict):
+    print("\n".join(f"{k}={v}" for k, v in value.items()))
 elif isinstance(value, list):
     print("\n".join(str(v) for v in value))
 else:

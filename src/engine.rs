@@ -147,6 +147,7 @@ impl Engine {
 /// a browser).
 pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
     let data = tensor.into_data_async().await.map_err(Error::readback)?;
+    crate::device_cost::note_download(data.as_bytes().len());
     data.try_to_vec::<f32>().map_err(Error::readback)
 }
 

@@ -7,6 +7,7 @@
 //! - [`weights`]: `model.safetensors` bytes → model parameters, with strict name/shape checks;
 //! - [`tokenize`]: the Hugging Face tokenizer from `tokenizer.json` bytes, truncation and padding;
 //! - [`backend`]: choosing and initialising a device (CPU or wgpu);
+//! - [`device_cost`]: what a training step costs the GPU (dispatches, bytes, memory pool);
 //! - [`engine`]: the loaded model bundle and batched, async inference (embeddings);
 //! - [`data`]: labelled datasets from CSV/TSV/JSONL/TXT bytes, with every problem by line;
 //! - [`train`]: freeze strategies, the frozen-feature cache, the async training loop, metrics;
@@ -20,6 +21,7 @@
 pub mod backend;
 pub mod classifier;
 pub mod data;
+pub mod device_cost;
 pub mod engine;
 pub mod error;
 pub mod export;

@@ -2,8 +2,9 @@
 //!
 //! WebGPU initialises on a real WebGPU adapter (asserted: never a silent CPU fallback), the model
 //! loads from bytes fetched over HTTP from the local static server `scripts/test` starts, and the
-//! golden embeddings match PyTorch within 1e-3 on WebGPU and within 1e-4 on the CPU backend
-//! compiled to wasm.
+//! golden embeddings match PyTorch within 1e-3 on WebGPU (with burn's fusion) and within 1e-4 on
+//! the CPU backend compiled to wasm, one training step matches PyTorch's gradients on WebGPU, and a
+//! WebGPU step's dispatches are counted.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{ArrayBuffer, Reflect, Uint8Array};
@@ -17,6 +18,11 @@ use webtune::engine::{BatchLimits, Engine, ModelFiles};
 use webtune::web::{WebEngine, init_backend};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+/// The checks against PyTorch that native tests share (no file system, no blocking).
+#[path = "common/reference.rs"]
+mod reference;
+use reference::{StepReference, check_one_train_step, cosine, max_abs_diff};
 
 /// The static server `scripts/test` starts (model files and the PyTorch reference).
 const SERVER: &str = match option_env!("WEBTUNE_TEST_SERVER") {
@@ -63,20 +69,6 @@ struct Case {
 
 async fn golden() -> Golden {
     serde_json::from_slice(&fetch("golden/minilm-l6-v2.json").await).unwrap()
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
-    let n = |v: &[f32]| v.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    dot / (n(a) * n(b))
 }
 
 /// Embeds the ten reference sentences on `engine` and checks them against PyTorch.
@@ -148,6 +140,14 @@ async fn golden_embeddings_match_pytorch_on_webgpu() {
     assert_eq!(b.info.backend, BackendKind::Wgpu);
     let engine = Engine::load(&model_files().await, &b.device, 128).unwrap();
     check_golden(&engine, 1e-3).await;
+}
+
+#[wasm_bindgen_test]
+async fn one_training_step_matches_pytorch_on_webgpu() {
+    let b = init_backend(BackendChoice::Wgpu).await.unwrap();
+    assert_eq!(b.info.backend, BackendKind::Wgpu);
+    let reference = StepReference::parse(&fetch("golden/minilm-l6-v2.json").await);
+    check_one_train_step(&reference, &model_files().await, &b.device).await;
 }
 
 #[wasm_bindgen_test]
@@ -292,6 +292,24 @@ async fn a_short_last2_run_on_webgpu_lowers_the_loss_and_round_trips_through_exp
     let first = (losses[0] + losses[1]) / 2.0;
     let last = (losses[6] + losses[7]) / 2.0;
     assert!(last < first * 0.8, "loss fell on WebGPU: {losses:?}");
+    // What a step cost WebGPU, counted in the browser as natively (`tests/wgpu_native.rs`).
+    let cost = outcome
+        .step_cost
+        .clone()
+        .expect("a WebGPU run reports its step cost");
+    wasm_bindgen_test::console_log!("last2 on WebGPU, batch 8: {cost:?}");
+    assert_eq!(cost.steps, 2, "the last of four epochs: two steps");
+    assert!(cost.dispatches_per_step >= 10.0, "{cost:?}");
+    assert!(cost.bytes_from_device_per_step >= 4.0, "{cost:?}");
+    // Without fusion each recorded operation but the views is a dispatch of its own (1,104
+    // dispatches for 1,251 operations in a batch-32 step, `./scripts/bench dispatches`); fusion
+    // leaves 36 % of them (README, "What a training step costs the GPU").
+    if let Some(operations) = cost.operations_per_step {
+        assert!(
+            cost.dispatches_per_step <= 0.4 * operations,
+            "fusion should leave at most 40 % of the operations as dispatches: {cost:?}"
+        );
+    }
 
     let c = Classifier::from_training(&engine, &outcome);
     let probes = ["a gorgeous movie", "dull and lifeless"];

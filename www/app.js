@@ -353,6 +353,8 @@ async function train() {
       resume: $("continue-training").checked, backendTrials: backendTrials(),
     });
     state.classifier = { labels: res.labels };
+    const cost = res.training && res.training.step_cost;
+    if (cost) $("progress-text").textContent += " " + describeStepCost(cost);
     await persistModel();
   } catch (e) {
     $("progress-text").textContent = `Training failed: ${e.message}`;
@@ -361,6 +363,14 @@ async function train() {
   state.training = false;
   updateButtons();
   runPrediction();
+}
+
+/** What a training step cost WebGPU (counted by the engine; absent on the CPU backend). */
+function describeStepCost(c) {
+  const fused = c.operations_per_step != null
+    ? ` for ${Math.round(c.operations_per_step)} tensor operations (fused)` : "";
+  const pool = c.pool_reserved_peak_bytes ? `, ${Math.round(c.pool_reserved_peak_bytes / 2 ** 20)} MiB of GPU memory` : "";
+  return `WebGPU: ${Math.round(c.dispatches_per_step)} dispatches per step${fused}${pool}.`;
 }
 
 async function persistModel() {

@@ -51,5 +51,7 @@ pub fn apply<const D: usize>(d: &Dropout, x: Tensor<D>) -> Tensor<D> {
             }
         }
     });
-    x * Tensor::<D>::from_data(TensorData::new(mask, shape), &device)
+    let mask = TensorData::new(mask, shape);
+    crate::device_cost::note_upload(&mask);
+    x * Tensor::<D>::from_data(mask, &device)
 }

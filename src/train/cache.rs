@@ -6,6 +6,7 @@
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
+use crate::device_cost::note_upload;
 use crate::engine::{BatchLimits, length_sorted_batches, read_f32};
 use crate::model::{ModelInput, TextClassifier, mean_pool};
 use crate::tokenize::{Encoded, PaddedBatch};
@@ -140,7 +141,9 @@ impl FeatureCache {
                 for &i in batch {
                     data.extend_from_slice(&self.rows[i]);
                 }
-                Tensor::<2>::from_data(TensorData::new(data, [batch.len(), h]), device)
+                let data = TensorData::new(data, [batch.len(), h]);
+                note_upload(&data);
+                Tensor::<2>::from_data(data, device)
             }
             CachePoint::Layer(k) => {
                 let t = batch.iter().map(|&i| self.lengths[i]).max().unwrap_or(0);
@@ -151,9 +154,12 @@ impl FeatureCache {
                     data[r * t * h..r * t * h + len * h].copy_from_slice(&self.rows[i]);
                     mask[r * t..r * t + len].fill(1.0);
                 }
-                let hidden =
-                    Tensor::<3>::from_data(TensorData::new(data, [batch.len(), t, h]), device);
-                let mask = Tensor::<2>::from_data(TensorData::new(mask, [batch.len(), t]), device);
+                let data = TensorData::new(data, [batch.len(), t, h]);
+                let mask = TensorData::new(mask, [batch.len(), t]);
+                note_upload(&data);
+                note_upload(&mask);
+                let hidden = Tensor::<3>::from_data(data, device);
+                let mask = Tensor::<2>::from_data(mask, device);
                 model.pooled_from(hidden, mask, k)
             }
         }

@@ -107,8 +107,8 @@ fn clip_global_norm(model: &TextClassifier, groups: &mut [&mut GradientsParams],
     let mut total: Option<Tensor<1>> = None;
     for &(g, id, rank) in &entries {
         let sq = match rank {
-            1 => groups[g].get::<1>(id).map(|t| t.square().sum()),
-            2 => groups[g].get::<2>(id).map(|t| t.square().sum()),
+            1 => groups[g].get::<1>(id).map(sum_of_squares),
+            2 => groups[g].get::<2>(id).map(sum_of_squares),
             _ => None,
         };
         if let Some(sq) = sq {
@@ -140,6 +140,14 @@ fn clip_global_norm(model: &TextClassifier, groups: &mut [&mut GradientsParams],
             _ => {}
         }
     }
+}
+
+/// `Σ t²` as a `[1]` tensor. Written as a row reduction (`sum_dim`) rather than `sum()`: with
+/// burn's fusion on the GPU the square fuses into the reduction, one kernel per parameter, where
+/// `sum()` takes an atomic kernel and a zero-fill of its output besides the square.
+fn sum_of_squares<const D: usize>(t: Tensor<D>) -> Tensor<1> {
+    let n = t.shape().num_elements();
+    t.reshape([1, n]).square().sum_dim(1).reshape([1])
 }
 
 #[cfg(test)]

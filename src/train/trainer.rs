@@ -8,6 +8,7 @@ use burn::tensor::TensorData;
 use web_time::Instant;
 
 use crate::data::{Dataset, LabelSet};
+use crate::device_cost::{StepCost, StepMeter};
 use crate::engine::{BatchLimits, Engine, length_sorted_batches, read_f32};
 use crate::model::loss::cross_entropy;
 use crate::model::{Head, ModelInput, TextClassifier, mean_pool};
@@ -44,6 +45,9 @@ pub struct TrainOutcome {
     pub plan: Plan,
     /// For `logreg`: what cross-validation found.
     pub cross_validation: Option<CvReport>,
+    /// What a training step cost the GPU (dispatches, bytes, memory pool); `None` on the CPU
+    /// backend and for `logreg`.
+    pub step_cost: Option<StepCost>,
 }
 
 impl TrainOutcome {
@@ -67,6 +71,7 @@ impl TrainOutcome {
             "valid_examples": valid_examples,
             "best_epoch": self.best_epoch,
             "valid_metrics": self.best_epoch.and_then(|e| self.epochs[e - 1].valid.clone()),
+            "step_cost": self.step_cost,
         });
         if let Some(trials) = search {
             record["search"] = serde_json::json!(trials);
@@ -176,8 +181,12 @@ impl Source<'_> {
 }
 
 fn targets(labels: &[usize], batch: &[usize], device: &Device) -> Tensor<1, Int> {
-    let t: Vec<i64> = batch.iter().map(|&i| labels[i] as i64).collect();
-    Tensor::from_data(TensorData::new(t, [batch.len()]), device)
+    let t = TensorData::new(
+        batch.iter().map(|&i| labels[i] as i64).collect::<Vec<_>>(),
+        [batch.len()],
+    );
+    crate::device_cost::note_upload(&t);
+    Tensor::from_data(t, device)
 }
 
 /// Evaluates `model` (plain device) on `source`: metrics and mean loss.
@@ -433,6 +442,7 @@ pub async fn train(
             config: config.clone(),
             plan,
             cross_validation: cv,
+            step_cost: None,
         });
     }
 
@@ -469,6 +479,7 @@ pub async fn train(
     let mut stopped_early = false;
     let train_clock = Instant::now();
     let mut examples_seen = 0usize;
+    let mut meter = StepMeter::new(&device);
 
     // Early stopping: the score is validation macro-F1, ties broken by the lower validation loss
     // (macro-F1 moves in steps of whole examples on a small set); it never stops before
@@ -476,6 +487,7 @@ pub async fn train(
     let mut since_best = 0usize;
     'epochs: for epoch in 0..plan.epochs {
         let epoch_clock = Instant::now();
+        meter.epoch_starts();
         let mut loss_sum = 0.0;
         let mut seen = 0usize;
         for batch in epoch_batches(&train_len, config.batch_size, config.seed, epoch) {
@@ -498,6 +510,7 @@ pub async fn train(
             let value = loss.clone().inner();
             model = optimizer.step(model, loss, lr_head * factor, lr_encoder * factor);
             let loss = read_f32(value).await?[0] as f64;
+            meter.step_done();
             if !loss.is_finite() {
                 return Err(Error::Backend(format!(
                     "the loss became {loss} at step {step}: try a lower learning rate"
@@ -598,5 +611,6 @@ pub async fn train(
         config: config.clone(),
         plan,
         cross_validation: None,
+        step_cost: meter.finish(),
     })
 }

@@ -2,7 +2,11 @@
 //! small numeric comparisons.
 #![allow(dead_code)]
 
+pub mod reference;
 pub mod train_support;
+
+#[allow(unused_imports)]
+pub use reference::{cosine, max_abs_diff};
 
 use std::path::PathBuf;
 
@@ -33,7 +37,6 @@ pub fn shared_dir() -> PathBuf {
 pub struct Golden {
     pub max_len: usize,
     pub cases: Vec<GoldenCase>,
-    pub train_step: GoldenTrainStep,
 }
 
 #[derive(Deserialize)]
@@ -48,48 +51,15 @@ pub struct GoldenCase {
     pub mean_pooled_normalized: Vec<f32>,
 }
 
-#[derive(Deserialize)]
-pub struct GoldenTrainStep {
-    pub case_indices: Vec<usize>,
-    pub labels: Vec<i64>,
-    #[serde(rename = "head_W")]
-    pub head_w: Vec<f32>,
-    pub head_b: Vec<f32>,
-    pub logits: Vec<f32>,
-    pub loss: f64,
-    #[serde(rename = "grad_head_W")]
-    pub grad_head_w: Vec<f32>,
-    pub grad_head_b: Vec<f32>,
-    pub grad_layer5: std::collections::BTreeMap<String, GoldenGrad>,
-}
-
-#[derive(Deserialize)]
-pub struct GoldenGrad {
-    pub first8: Vec<f32>,
-    pub l2: f64,
-    pub shape: Vec<usize>,
+/// The reference file's bytes.
+pub fn golden_json() -> Vec<u8> {
+    let path = shared_dir().join("golden/minilm-l6-v2.json");
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (the reference lives in ../shared)", path.display()))
 }
 
 pub fn golden() -> Golden {
-    let path = shared_dir().join("golden/minilm-l6-v2.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (the reference lives in ../shared)", path.display()));
-    serde_json::from_str(&text).expect("golden file parses")
-}
-
-pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len(), "length mismatch");
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
-pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
-    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    dot / (na * nb)
+    serde_json::from_slice(&golden_json()).expect("golden file parses")
 }
 
 /// Loads the default model on the CPU backend.

@@ -88,6 +88,11 @@ async function tinyRun(backend, query = "", k = 1, onPage = page) {
   log(`${backend}: first training step ${firstStepMs} ms after opening the page`);
   if (backend === "webgpu") await shot("01-webgpu-training");
   await page.waitForFunction(() => /^(Finished|Stopped)/.test(document.getElementById("progress-text").textContent));
+  if (backend === "webgpu") {
+    // The engine counts what a step cost WebGPU (dispatches with burn's fusion) and the page says it.
+    await page.waitForFunction(() => /dispatches per step/.test(document.getElementById("progress-text").textContent));
+    assert.match(await text("#progress-text"), /WebGPU: \d+ dispatches per step for \d+ tensor operations \(fused\)/);
+  }
   const rate = await page.evaluate(() => window.__webtuneStats.examplesPerSec);
   log(`${backend} run finished:`, await text("#progress-text"), `${rate.toFixed(2)} examples/s`);
   assert.notEqual(await text("#val-accuracy"), "–");

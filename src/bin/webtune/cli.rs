@@ -593,8 +593,31 @@ fn train(args: &TrainArgs) -> Result<()> {
         serde_json::to_vec_pretty(&metrics).expect("serialisable"),
     )
     .map_err(io_err(&path.display().to_string()))?;
+    if let Some(cost) = &outcome.step_cost {
+        eprintln!("webtune: {}", describe_step_cost(cost));
+    }
     eprintln!("webtune: wrote {} and metrics.json", args.out.display());
     Ok(())
+}
+
+/// One line on what a training step cost the GPU.
+fn describe_step_cost(c: &webtune::device_cost::StepCost) -> String {
+    let fused = match c.operations_per_step {
+        Some(ops) => format!(" for {ops:.0} recorded operations (fusion)"),
+        None => " (no fusion)".into(),
+    };
+    let pool = c
+        .pool_reserved_peak_bytes
+        .map(|b| format!(", memory pool peak {:.0} MiB", b as f64 / (1 << 20) as f64))
+        .unwrap_or_default();
+    format!(
+        "GPU per step ({} warm steps): {:.0} dispatches{fused}, {:.1} KiB to the \
+         device, {:.0} B back{pool}",
+        c.steps,
+        c.dispatches_per_step,
+        c.bytes_to_device_per_step / 1024.0,
+        c.bytes_from_device_per_step,
+    )
 }
 
 /// Resident memory of this process now (Linux `VmRSS`).
