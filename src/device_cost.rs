@@ -6,7 +6,7 @@
 //! that issues it, natively and in the browser alike. With burn's fusion, the fusion observer also
 //! sees each tensor operation as it is recorded: without fusion each of those would be a kernel of
 //! its own (a few are several, views are none), so `operations / dispatches` is what fusion
-//! saves, read in one build. Bytes are counted where webtune itself uploads (`note_upload`: token
+//! saves, read in one build. Bytes are counted where webtune itself uploads ([`upload`]: token
 //! ids, masks, targets, cached features) and reads back (`read_f32`); burn's internal copies are
 //! not in it.
 //!
@@ -16,16 +16,19 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use burn::prelude::Device;
+use burn::prelude::{Device, Tensor};
 use burn::tensor::TensorData;
+use burn::tensor::kind::Basic;
 use serde::{Deserialize, Serialize};
 
 static UPLOADED: AtomicU64 = AtomicU64::new(0);
 static DOWNLOADED: AtomicU64 = AtomicU64::new(0);
 
-/// Counts `data` as bytes sent to a device (call it where a tensor is made from host data).
-pub fn note_upload(data: &TensorData) {
+/// A tensor made from host data on `device`, its bytes counted as sent there: every tensor
+/// webtune makes from host data during training goes through here.
+pub fn upload<const D: usize, K: Basic>(data: TensorData, device: &Device) -> Tensor<D, K> {
     UPLOADED.fetch_add(data.as_bytes().len() as u64, Ordering::Relaxed);
+    Tensor::from_data(data, device)
 }
 
 /// Counts `bytes` read back from a device.
@@ -96,14 +99,33 @@ pub struct StepCost {
     pub top_kernels: Vec<(String, f64)>,
 }
 
-/// Measures a run's steps: call [`StepMeter::step_done`] after each step's loss is read.
+/// The counters and the launches by kernel at one moment.
+#[derive(Debug, Clone)]
+struct Snapshot {
+    counts: Counts,
+    kernels: BTreeMap<&'static str, u64>,
+}
+
+impl Snapshot {
+    fn now() -> Self {
+        Snapshot {
+            counts: counts(),
+            kernels: dispatches_by_kernel(),
+        }
+    }
+}
+
+/// Measures a run's steps: call [`StepMeter::epoch_starts`] at each epoch's start and
+/// [`StepMeter::step_done`] after each step's loss is read.
 #[derive(Debug)]
 pub struct StepMeter {
     device: Device,
-    /// The counts after the first step; `None` before it ends.
-    after_first: Option<(Counts, BTreeMap<&'static str, u64>)>,
-    last: Counts,
-    last_kernels: BTreeMap<&'static str, u64>,
+    /// Where the measured steps start: after the first step, then at each epoch's start; `None`
+    /// before the first step ends.
+    baseline: Option<Snapshot>,
+    /// At the end of the last step (validation after it is not a step's cost).
+    last: Option<Snapshot>,
+    /// Steps since the baseline.
     steps: usize,
     pool_peak: Option<u64>,
 }
@@ -112,9 +134,8 @@ impl StepMeter {
     pub fn new(device: &Device) -> Self {
         StepMeter {
             device: device.clone(),
-            after_first: None,
-            last: counts(),
-            last_kernels: BTreeMap::new(),
+            baseline: None,
+            last: None,
             steps: 0,
             pool_peak: None,
         }
@@ -122,40 +143,39 @@ impl StepMeter {
 
     /// An epoch starts: from now on only its steps count (once a step has run).
     pub fn epoch_starts(&mut self) {
-        if self.after_first.is_some() {
-            self.last = counts();
-            self.last_kernels = dispatches_by_kernel();
-            self.after_first = Some((self.last, self.last_kernels.clone()));
+        if self.baseline.is_some() {
+            self.baseline = Some(Snapshot::now());
             self.steps = 0;
         }
     }
 
     /// A step ended (its loss was read, so its kernels were issued).
     pub fn step_done(&mut self) {
-        self.last = counts();
-        self.last_kernels = dispatches_by_kernel();
-        if self.after_first.is_none() {
-            self.after_first = Some((self.last, self.last_kernels.clone()));
+        let now = Snapshot::now();
+        if self.baseline.is_none() {
+            self.baseline = Some(now.clone());
         } else {
             self.steps += 1;
         }
+        self.last = Some(now);
         if let Some(usage) = self.device.memory_pool_usage() {
             self.pool_peak = Some(self.pool_peak.unwrap_or(0).max(usage.bytes_reserved));
         }
     }
 
-    /// The average over the steps after the first; `None` before two steps, or where no kernel
-    /// was dispatched (the CPU backend).
+    /// The average over the steps since the baseline (the last epoch's, or in a one-epoch run
+    /// those after the first); `None` without such a step, or where no kernel was dispatched
+    /// (the CPU backend).
     pub fn finish(&self) -> Option<StepCost> {
-        let (first, first_kernels) = self.after_first.as_ref()?;
-        let total = self.last.since(*first);
+        let (first, last) = (self.baseline.as_ref()?, self.last.as_ref()?);
+        let total = last.counts.since(first.counts);
         if self.steps == 0 || total.dispatches == 0 {
             return None;
         }
         let per = |v: u64| v as f64 / self.steps as f64;
         let mut by_name: BTreeMap<String, u64> = BTreeMap::new();
-        for (name, n) in &self.last_kernels {
-            let n = n - first_kernels.get(name).copied().unwrap_or(0);
+        for (name, n) in &last.kernels {
+            let n = n - first.kernels.get(name).copied().unwrap_or(0);
             if n > 0 {
                 *by_name.entry(short_kernel_name(name)).or_default() += n;
             }
@@ -275,7 +295,7 @@ mod tests {
         let device = Device::flex();
         let mut meter = StepMeter::new(&device);
         let before = counts();
-        note_upload(&TensorData::new(vec![0f32; 10], [10]));
+        let _: Tensor<1> = upload(TensorData::new(vec![0f32; 10], [10]), &device);
         note_download(8);
         let moved = counts().since(before);
         // Other tests in this process may move bytes too: at least ours are there.

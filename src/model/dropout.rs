@@ -51,7 +51,5 @@ pub fn apply<const D: usize>(d: &Dropout, x: Tensor<D>) -> Tensor<D> {
             }
         }
     });
-    let mask = TensorData::new(mask, shape);
-    crate::device_cost::note_upload(&mask);
-    x * Tensor::<D>::from_data(mask, &device)
+    x * crate::device_cost::upload::<D, Float>(TensorData::new(mask, shape), &device)
 }

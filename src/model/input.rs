@@ -3,7 +3,7 @@
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
-use crate::device_cost::note_upload;
+use crate::device_cost::upload;
 use crate::tokenize::PaddedBatch;
 
 /// The three `[batch, seq]` tensors a forward pass needs.
@@ -21,17 +21,13 @@ impl ModelInput {
         let shape = [batch.batch_size, batch.seq_len];
         let ints = |v: &[u32]| {
             let data: Vec<i64> = v.iter().map(|&x| x as i64).collect();
-            let data = TensorData::new(data, shape);
-            note_upload(&data);
-            Tensor::<2, Int>::from_data(data, device)
+            upload(TensorData::new(data, shape), device)
         };
         let mask: Vec<f32> = batch.attention_mask.iter().map(|&m| m as f32).collect();
-        let mask = TensorData::new(mask, shape);
-        note_upload(&mask);
         ModelInput {
             input_ids: ints(&batch.input_ids),
             token_type_ids: ints(&batch.token_type_ids),
-            mask: Tensor::from_data(mask, device),
+            mask: upload(TensorData::new(mask, shape), device),
         }
     }
 }

@@ -6,7 +6,7 @@
 use burn::prelude::*;
 use burn::tensor::TensorData;
 
-use crate::device_cost::note_upload;
+use crate::device_cost::upload;
 use crate::engine::{BatchLimits, length_sorted_batches, read_f32};
 use crate::model::{ModelInput, TextClassifier, mean_pool};
 use crate::tokenize::{Encoded, PaddedBatch};
@@ -141,9 +141,7 @@ impl FeatureCache {
                 for &i in batch {
                     data.extend_from_slice(&self.rows[i]);
                 }
-                let data = TensorData::new(data, [batch.len(), h]);
-                note_upload(&data);
-                Tensor::<2>::from_data(data, device)
+                upload(TensorData::new(data, [batch.len(), h]), device)
             }
             CachePoint::Layer(k) => {
                 let t = batch.iter().map(|&i| self.lengths[i]).max().unwrap_or(0);
@@ -154,12 +152,8 @@ impl FeatureCache {
                     data[r * t * h..r * t * h + len * h].copy_from_slice(&self.rows[i]);
                     mask[r * t..r * t + len].fill(1.0);
                 }
-                let data = TensorData::new(data, [batch.len(), t, h]);
-                let mask = TensorData::new(mask, [batch.len(), t]);
-                note_upload(&data);
-                note_upload(&mask);
-                let hidden = Tensor::<3>::from_data(data, device);
-                let mask = Tensor::<2>::from_data(mask, device);
+                let hidden = upload(TensorData::new(data, [batch.len(), t, h]), device);
+                let mask = upload(TensorData::new(mask, [batch.len(), t]), device);
                 model.pooled_from(hidden, mask, k)
             }
         }

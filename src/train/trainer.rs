@@ -181,12 +181,8 @@ impl Source<'_> {
 }
 
 fn targets(labels: &[usize], batch: &[usize], device: &Device) -> Tensor<1, Int> {
-    let t = TensorData::new(
-        batch.iter().map(|&i| labels[i] as i64).collect::<Vec<_>>(),
-        [batch.len()],
-    );
-    crate::device_cost::note_upload(&t);
-    Tensor::from_data(t, device)
+    let t: Vec<i64> = batch.iter().map(|&i| labels[i] as i64).collect();
+    crate::device_cost::upload(TensorData::new(t, [batch.len()]), device)
 }
 
 /// Evaluates `model` (plain device) on `source`: metrics and mean loss.
