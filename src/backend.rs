@@ -13,7 +13,8 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BackendChoice {
-    /// WebGPU/wgpu on a hardware adapter, else the CPU backend (with the reason reported).
+    /// The faster of the GPU and the CPU backend ([`decide`]: a trial of the run's own steps where
+    /// it can go either way).
     Auto,
     /// burn's `flex` CPU backend.
     Cpu,
@@ -125,6 +126,9 @@ pub struct BackendInfo {
     pub backend: BackendKind,
     pub adapter: Option<AdapterSummary>,
     pub reason: String,
+    /// `auto` on an adapter that may or may not beat the CPU backend: before training, a few of
+    /// the run's own steps are timed on both and the faster trains (`train::trial`).
+    pub trial: bool,
 }
 
 impl BackendInfo {
@@ -159,6 +163,94 @@ pub struct Backend {
     pub info: BackendInfo,
 }
 
+/// Where webtune runs, which decides what a software adapter is worth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// The native CLI: a software adapter (Mesa's lavapipe, about 5 GFLOP/s) is in the CPU
+    /// backend's league, so a training trial decides.
+    Native,
+    /// A browser: a software WebGPU adapter (SwiftShader, about 0.15 GFLOP/s) is some 50× slower
+    /// than the CPU backend in wasm, so it is never tried.
+    Browser,
+}
+
+/// What looking for a GPU found. The front ends gather it (natively wgpu's adapter; in the
+/// browser `navigator.gpu`'s, then burn's WebGPU device's) and [`decide`] judges it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// No usable adapter, and why (no WebGPU in this browser, no adapter, a failed start, a
+    /// build without wgpu).
+    NoGpu(String),
+    /// An adapter, hardware or software ([`AdapterSummary::is_fallback`]).
+    Adapter(AdapterSummary),
+}
+
+/// What to run on, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub backend: BackendKind,
+    pub reason: String,
+    /// See [`BackendInfo::trial`].
+    pub trial: bool,
+}
+
+/// The one backend policy, for the CLI and the browser alike.
+///
+/// - `cpu`: the CPU backend. `wgpu`: the adapter, whatever it is, or an error saying why there is
+///   none.
+/// - `auto` without an adapter: the CPU backend, with the reason.
+/// - `auto` on a hardware adapter: the GPU, and a trial before training (burn#3317, burn#4598 and
+///   transformers.js#1750 show a dispatch-bound GPU path losing to the CPU).
+/// - `auto` on a software adapter: the CPU backend; natively a trial may still pick the adapter,
+///   in a browser it is not tried ([`Platform`]).
+pub fn decide(choice: BackendChoice, probe: &Probe, platform: Platform) -> Result<Decision> {
+    let decision = |backend, reason: String, trial| Decision {
+        backend,
+        reason,
+        trial,
+    };
+    let gpu_name = |a: &AdapterSummary| {
+        if a.name.is_empty() {
+            "unnamed adapter".to_string()
+        } else {
+            a.name.clone()
+        }
+    };
+    Ok(match (choice, probe) {
+        (BackendChoice::Cpu, _) => decision(BackendKind::Cpu, "requested".into(), false),
+        (BackendChoice::Wgpu, Probe::NoGpu(why)) => return Err(Error::Backend(why.clone())),
+        (BackendChoice::Wgpu, Probe::Adapter(_)) => {
+            decision(BackendKind::Wgpu, "requested".into(), false)
+        }
+        (BackendChoice::Auto, Probe::NoGpu(why)) => {
+            decision(BackendKind::Cpu, format!("no GPU: {why}"), false)
+        }
+        (BackendChoice::Auto, Probe::Adapter(a)) if !a.is_fallback => decision(
+            BackendKind::Wgpu,
+            format!("hardware adapter ({})", gpu_name(a)),
+            true,
+        ),
+        (BackendChoice::Auto, Probe::Adapter(a)) => match platform {
+            Platform::Browser => decision(
+                BackendKind::Cpu,
+                format!(
+                    "the WebGPU adapter is a software fallback ({}), slower than the CPU backend",
+                    gpu_name(a)
+                ),
+                false,
+            ),
+            Platform::Native => decision(
+                BackendKind::Cpu,
+                format!(
+                    "the only wgpu adapter is a software fallback ({}), no faster than the CPU backend as a rule (a training run measures both)",
+                    gpu_name(a)
+                ),
+                true,
+            ),
+        },
+    })
+}
+
 /// The CPU backend (always available).
 pub fn cpu(reason: impl Into<String>) -> Backend {
     Backend {
@@ -167,13 +259,15 @@ pub fn cpu(reason: impl Into<String>) -> Backend {
             backend: BackendKind::Cpu,
             adapter: None,
             reason: reason.into(),
+            trial: false,
         },
     }
 }
 
-/// Initialises burn's wgpu runtime natively, once per process (burn refuses a second init).
+/// Natively, burn's wgpu runtime on wgpu's adapter, initialised once per process (burn refuses a
+/// second init); what [`init_native`] probes, and the GPU side of `auto`'s training trial.
 #[cfg(all(not(target_arch = "wasm32"), feature = "wgpu"))]
-fn native_wgpu() -> Result<Backend> {
+pub fn native_gpu() -> Result<Backend> {
     use std::sync::OnceLock;
     static WGPU: OnceLock<Result<(Device, AdapterSummary)>> = OnceLock::new();
     let (device, adapter) = WGPU
@@ -190,58 +284,102 @@ fn native_wgpu() -> Result<Backend> {
             backend: BackendKind::Wgpu,
             adapter: Some(adapter),
             reason: String::new(),
+            trial: false,
         },
     })
 }
 
 /// A build without the `wgpu` feature has no GPU backend.
 #[cfg(all(not(target_arch = "wasm32"), not(feature = "wgpu")))]
-fn native_wgpu() -> Result<Backend> {
+pub fn native_gpu() -> Result<Backend> {
     Err(Error::Backend(
         "this build of webtune has no wgpu backend (built without the `wgpu` feature)".into(),
     ))
 }
 
-/// Natively, for a training run's `auto`: the wgpu device when any adapter initialises, a
-/// software one (lavapipe) too — the training trial (`train::trial`) judges it against the CPU
-/// with the run's own steps. `None` when there is no adapter at all.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn native_trial_candidate() -> Option<Backend> {
-    native_wgpu().ok()
-}
-
-/// Natively: `cpu` → flex; `wgpu` → wgpu or an error; `auto` → wgpu on a hardware adapter,
-/// else the CPU backend with the reason.
+/// Natively: probes wgpu, [`decide`]s, and returns the backend to run on. Where the decision
+/// asks for a trial, the GPU to measure against the CPU is [`native_gpu`].
 #[cfg(not(target_arch = "wasm32"))]
 pub fn init_native(choice: BackendChoice) -> Result<Backend> {
-    match choice {
-        BackendChoice::Cpu => Ok(cpu("requested")),
-        BackendChoice::Wgpu => {
-            let mut b = native_wgpu()?;
-            b.info.reason = "requested".into();
-            Ok(b)
-        }
-        BackendChoice::Auto => match native_wgpu() {
-            Ok(b) if b.info.adapter.as_ref().is_some_and(|a| a.is_fallback) => Ok(cpu(format!(
-                "the only wgpu adapter is a software fallback ({}), slower than the CPU backend",
-                b.info
-                    .adapter
-                    .as_ref()
-                    .map(|a| a.name.as_str())
-                    .unwrap_or("")
-            ))),
-            Ok(mut b) => {
-                b.info.reason = "hardware adapter found".into();
-                Ok(b)
-            }
-            Err(e) => Ok(cpu(format!("no GPU: {e}"))),
-        },
-    }
+    let gpu = match choice {
+        BackendChoice::Cpu => None,
+        _ => Some(native_gpu()),
+    };
+    let probe = match &gpu {
+        None => Probe::NoGpu("not looked for".into()),
+        Some(Ok(b)) => Probe::Adapter(b.info.adapter.clone().unwrap_or_default()),
+        Some(Err(e)) => Probe::NoGpu(e.to_string()),
+    };
+    let d = decide(choice, &probe, Platform::Native)?;
+    let mut backend = match (d.backend, gpu) {
+        (BackendKind::Wgpu, Some(Ok(b))) => b,
+        _ => cpu(""),
+    };
+    backend.info.reason = d.reason;
+    backend.info.trial = d.trial;
+    Ok(backend)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn adapter(name: &str, is_fallback: bool) -> Probe {
+        Probe::Adapter(AdapterSummary {
+            name: name.into(),
+            is_fallback,
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn auto_measures_a_hardware_adapter_and_skips_a_software_one_in_the_browser() {
+        let gpu = adapter("NVIDIA H200", false);
+        let swiftshader = adapter("SwiftShader Device (Subzero)", true);
+        let lavapipe = adapter("llvmpipe (LLVM 15.0.6, 256 bits)", true);
+        let none = Probe::NoGpu("this browser has no WebGPU (navigator.gpu is undefined)".into());
+        for platform in [Platform::Native, Platform::Browser] {
+            let d = decide(BackendChoice::Auto, &gpu, platform).unwrap();
+            assert_eq!((d.backend, d.trial), (BackendKind::Wgpu, true));
+            assert!(d.reason.contains("NVIDIA H200"), "{}", d.reason);
+            let d = decide(BackendChoice::Auto, &none, platform).unwrap();
+            assert_eq!((d.backend, d.trial), (BackendKind::Cpu, false));
+            assert!(
+                d.reason.contains("navigator.gpu is undefined"),
+                "{}",
+                d.reason
+            );
+        }
+        let d = decide(BackendChoice::Auto, &swiftshader, Platform::Browser).unwrap();
+        assert_eq!((d.backend, d.trial), (BackendKind::Cpu, false));
+        assert!(
+            d.reason.contains("SwiftShader") && d.reason.contains("software"),
+            "{}",
+            d.reason
+        );
+        let d = decide(BackendChoice::Auto, &lavapipe, Platform::Native).unwrap();
+        assert_eq!((d.backend, d.trial), (BackendKind::Cpu, true));
+        assert!(d.reason.contains("llvmpipe"), "{}", d.reason);
+    }
+
+    #[test]
+    fn a_forced_backend_is_taken_as_it_is_or_fails_with_the_probes_reason() {
+        let swiftshader = adapter("SwiftShader", true);
+        for platform in [Platform::Native, Platform::Browser] {
+            let d = decide(BackendChoice::Wgpu, &swiftshader, platform).unwrap();
+            assert_eq!((d.backend, d.trial), (BackendKind::Wgpu, false));
+            let d = decide(BackendChoice::Cpu, &adapter("NVIDIA H200", false), platform).unwrap();
+            assert_eq!((d.backend, d.trial), (BackendKind::Cpu, false));
+            let err = decide(
+                BackendChoice::Wgpu,
+                &Probe::NoGpu("no adapter".into()),
+                platform,
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("no adapter"), "{err}");
+        }
+    }
 
     #[test]
     fn parses_choices() {

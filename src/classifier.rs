@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::Result;
 use crate::data::{Dataset, LabelSet};
-use crate::engine::{BatchLimits, Engine, length_sorted_batches, read_f32};
+use crate::engine::{BatchLimits, Engine, batched_rows, read_f32};
 use crate::model::loss::cross_entropy;
 use crate::model::{Head, TextClassifier};
 use crate::tokenize::Encoded;
@@ -66,15 +66,12 @@ impl Classifier {
     async fn logits_of(&self, encoded: &[Encoded], limits: BatchLimits) -> Result<Vec<f32>> {
         let k = self.labels.len();
         let model = self.model();
-        let mut out = vec![0.0f32; encoded.len() * k];
-        for batch in length_sorted_batches(encoded, limits) {
+        let forward = |batch: &[usize]| {
             let items: Vec<&Encoded> = batch.iter().map(|&i| &encoded[i]).collect();
-            let values = read_f32(model.forward(&self.engine.input(&items))).await?;
-            for (r, &i) in batch.iter().enumerate() {
-                out[i * k..(i + 1) * k].copy_from_slice(&values[r * k..(r + 1) * k]);
-            }
-        }
-        Ok(out)
+            model.forward(&self.engine.input(&items))
+        };
+        let rows = batched_rows(encoded, limits, |_| k, forward, async |_| Ok(())).await?;
+        Ok(rows.concat())
     }
 
     /// Label and class probabilities for each text.

@@ -10,6 +10,11 @@
 //! ids, masks, targets, cached features) and reads back (`read_f32`); burn's internal copies are
 //! not in it.
 //!
+//! To see *why* a step costs what it does, `WEBTUNE_TRACE_DISPATCHES=1` (native runs) prints each
+//! block of operations fusion runs together and the kernels it launched, to stderr
+//! (`TRACE=1 ./scripts/bench dispatches` keeps one file per run): an operation alone in a block is
+//! a kernel fusion did not merge, and the operation before it is usually why.
+//!
 //! The counters are process-wide, like the observers: two runs on wgpu at once in one process
 //! would share them (the CLI and the page run one at a time).
 
@@ -219,9 +224,22 @@ mod observers {
     /// Launches by kernel name (a name is a `&'static str` the kernel carries: no allocation).
     static BY_KERNEL: Mutex<BTreeMap<&'static str, u64>> = Mutex::new(BTreeMap::new());
 
+    /// Whether to print the trace (`WEBTUNE_TRACE_DISPATCHES` set natively; never in the
+    /// browser, which has no environment).
+    fn tracing() -> bool {
+        static TRACING: OnceLock<bool> = OnceLock::new();
+        *TRACING.get_or_init(|| {
+            cfg!(not(target_arch = "wasm32"))
+                && std::env::var_os("WEBTUNE_TRACE_DISPATCHES").is_some_and(|v| v != "0")
+        })
+    }
+
     struct Launches;
     impl LaunchObserver for Launches {
         fn launched(&self, kernel: &'static str) {
+            if tracing() {
+                eprintln!("    kernel {}", super::short_kernel_name(kernel));
+            }
             DISPATCHES.fetch_add(1, Ordering::Relaxed);
             *BY_KERNEL
                 .lock()
@@ -242,8 +260,27 @@ mod observers {
         fn registered(&self, _operation: &burn_ir::OperationIr) {
             OPERATIONS.fetch_add(1, Ordering::Relaxed);
         }
-        fn block_starts(&self, _block: burn_fusion::observer::BlockOperations<'_>) {}
+        fn block_starts(&self, block: burn_fusion::observer::BlockOperations<'_>) {
+            if tracing() {
+                let names: Vec<String> = block.iter().map(operation_name).collect();
+                eprintln!("block of {}: {}", names.len(), names.join(" "));
+            }
+        }
         fn block_ran(&self) {}
+    }
+
+    /// `NumericFloat(F32, Add(BinaryOpIr { … }))` → `Add`: the innermost variant before the
+    /// operation's description.
+    #[cfg(feature = "fusion")]
+    fn operation_name(op: &burn_ir::OperationIr) -> String {
+        let debug = format!("{op:?}");
+        let head = debug.split('{').next().unwrap_or(&debug);
+        let variants: Vec<&str> = head
+            .split(['(', ',', ' '])
+            .filter(|w| w.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+            .filter(|w| !w.ends_with("Ir"))
+            .collect();
+        variants.last().copied().unwrap_or(head).to_string()
     }
 
     struct Installed {

@@ -74,6 +74,39 @@ pub fn length_sorted_batches(encoded: &[Encoded], limits: BatchLimits) -> Vec<Ve
     batches
 }
 
+/// The one batched-inference loop, shared by the engine's embeddings, the frozen-feature cache,
+/// the classifier's logits and the trainer's validation: `encoded` in length-sorted batches within
+/// `limits`, `forward` run on each batch's indices (its output's first dimension is the batch),
+/// each result read back without blocking, and the first `keep(i)` floats of example `i`'s row
+/// kept, in input order. `after` runs after each batch with the number of examples done (progress,
+/// a yield to the browser, a deadline).
+pub async fn batched_rows<const D: usize>(
+    encoded: &[Encoded],
+    limits: BatchLimits,
+    keep: impl Fn(usize) -> usize,
+    mut forward: impl FnMut(&[usize]) -> Tensor<D>,
+    mut after: impl AsyncFnMut(usize) -> Result<()>,
+) -> Result<Vec<Vec<f32>>> {
+    let mut rows = vec![Vec::new(); encoded.len()];
+    let mut done = 0;
+    for batch in length_sorted_batches(encoded, limits) {
+        let values = read_f32(forward(&batch)).await?;
+        let stride = values.len() / batch.len();
+        for (r, &i) in batch.iter().enumerate() {
+            let n = keep(i);
+            if n > stride {
+                return Err(Error::Backend(format!(
+                    "internal: example {i} wants {n} values of a {stride}-value row"
+                )));
+            }
+            rows[i] = values[r * stride..r * stride + n].to_vec();
+        }
+        done += batch.len();
+        after(done).await?;
+    }
+    Ok(rows)
+}
+
 /// A model ready for inference on one device.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -126,20 +159,17 @@ impl Engine {
     ) -> Result<Vec<Vec<f32>>> {
         let encoded = self.tokenizer.encode_all(texts)?;
         let dim = self.config.hidden_size;
-        let mut out = vec![Vec::new(); texts.len()];
-        for batch in length_sorted_batches(&encoded, limits) {
+        let forward = |batch: &[usize]| {
             let items: Vec<&Encoded> = batch.iter().map(|&i| &encoded[i]).collect();
             let input = self.input(&items);
-            let mut pooled = mean_pool(self.encoder.forward(&input), input.mask.clone());
+            let pooled = mean_pool(self.encoder.forward(&input), input.mask.clone());
             if normalize {
-                pooled = l2_normalize(pooled);
+                l2_normalize(pooled)
+            } else {
+                pooled
             }
-            let values = read_f32(pooled).await?;
-            for (row, &i) in batch.iter().enumerate() {
-                out[i] = values[row * dim..(row + 1) * dim].to_vec();
-            }
-        }
-        Ok(out)
+        };
+        batched_rows(&encoded, limits, |_| dim, forward, async |_| Ok(())).await
     }
 }
 

@@ -14,9 +14,9 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-#[cfg(feature = "wgpu")]
-use crate::backend::AdapterSummary;
-use crate::backend::{self, Backend, BackendChoice, BackendInfo, BackendKind};
+use crate::backend::{
+    self, AdapterSummary, Backend, BackendChoice, BackendInfo, BackendKind, Platform, Probe,
+};
 use crate::engine::{BatchLimits, Engine, ModelFiles};
 use crate::tokenize::DEFAULT_MAX_LEN;
 use crate::{Error, Result};
@@ -163,6 +163,7 @@ async fn webgpu(browser: Option<&BrowserAdapter>) -> Result<Backend> {
                 backend: BackendKind::Wgpu,
                 adapter: Some(adapter),
                 reason: String::new(),
+                trial: false,
             },
         });
     }
@@ -175,16 +176,7 @@ async fn webgpu(browser: Option<&BrowserAdapter>) -> Result<Backend> {
         adapter.vendor = b.vendor.clone();
         adapter.architecture = b.architecture.clone();
         if adapter.name.is_empty() {
-            adapter.name = [
-                b.vendor.as_str(),
-                b.architecture.as_str(),
-                b.description.as_str(),
-            ]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
+            adapter.name = b.name();
         }
         adapter.is_fallback |= b.is_fallback;
     }
@@ -195,6 +187,7 @@ async fn webgpu(browser: Option<&BrowserAdapter>) -> Result<Backend> {
             backend: BackendKind::Wgpu,
             adapter: Some(adapter),
             reason: String::new(),
+            trial: false,
         },
     })
 }
@@ -208,55 +201,81 @@ async fn webgpu(_browser: Option<&BrowserAdapter>) -> Result<Backend> {
     ))
 }
 
-/// Picks the backend: `auto` takes WebGPU only on a hardware adapter, because a software
-/// fallback adapter (SwiftShader) is far slower than burn's CPU backend compiled to wasm.
-pub async fn init_backend(choice: BackendChoice) -> Result<Backend> {
-    match choice {
-        BackendChoice::Cpu => Ok(backend::cpu("CPU backend requested")),
-        BackendChoice::Wgpu => {
-            let probe = probe_browser_adapter().await?;
-            let browser =
-                match probe {
-                    None => {
-                        return Err(Error::Backend(
-                            "this browser has no WebGPU (navigator.gpu is undefined)".into(),
-                        ));
-                    }
-                    Some(None) => return Err(Error::Backend(
-                        "WebGPU found no adapter (navigator.gpu.requestAdapter() returned null)"
-                            .into(),
-                    )),
-                    Some(Some(b)) => b,
-                };
-            let mut b = webgpu(Some(&browser)).await?;
-            b.info.reason = "WebGPU requested".into();
-            Ok(b)
+impl BrowserAdapter {
+    /// What [`backend::decide`] judges before burn's WebGPU device exists.
+    fn summary(&self) -> AdapterSummary {
+        AdapterSummary {
+            name: self.name(),
+            api: "webgpu".into(),
+            vendor: self.vendor.clone(),
+            architecture: self.architecture.clone(),
+            is_fallback: self.is_fallback,
+            ..Default::default()
         }
-        BackendChoice::Auto => match probe_browser_adapter().await {
-            Ok(None) => Ok(backend::cpu(
-                "this browser has no WebGPU (navigator.gpu is undefined)",
-            )),
-            Ok(Some(None)) => Ok(backend::cpu("WebGPU found no adapter")),
-            Err(e) => Ok(backend::cpu(format!("WebGPU probe failed: {e}"))),
-            Ok(Some(Some(browser))) if browser.is_fallback => Ok(backend::cpu(format!(
-                "the WebGPU adapter is a software fallback ({} {}), slower than the CPU backend",
-                browser.vendor, browser.architecture
-            ))),
-            Ok(Some(Some(browser))) => match webgpu(Some(&browser)).await {
-                Ok(mut b) if b.info.adapter.as_ref().is_some_and(|a| a.is_fallback) => {
-                    b = backend::cpu(
-                        "the WebGPU adapter is a software fallback, slower than the CPU backend",
-                    );
-                    Ok(b)
-                }
-                Ok(mut b) => {
-                    b.info.reason = "hardware WebGPU adapter".into();
-                    Ok(b)
-                }
-                Err(e) => Ok(backend::cpu(format!("{e}"))),
-            },
-        },
     }
+
+    /// `vendor architecture description`, the parts the browser gave.
+    fn name(&self) -> String {
+        [
+            self.vendor.as_str(),
+            self.architecture.as_str(),
+            self.description.as_str(),
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+}
+
+/// The browser's probe for [`backend::decide`]: `navigator.gpu`'s adapter, or why there is none.
+async fn browser_probe() -> (Probe, Option<BrowserAdapter>) {
+    match probe_browser_adapter().await {
+        Ok(Some(Some(b))) => (Probe::Adapter(b.summary()), Some(b)),
+        Ok(None) => (
+            Probe::NoGpu("this browser has no WebGPU (navigator.gpu is undefined)".into()),
+            None,
+        ),
+        Ok(Some(None)) => (
+            Probe::NoGpu(
+                "WebGPU found no adapter (navigator.gpu.requestAdapter() returned null)".into(),
+            ),
+            None,
+        ),
+        Err(e) => (Probe::NoGpu(format!("the WebGPU probe failed: {e}")), None),
+    }
+}
+
+/// Gathers the browser's probe and applies the one backend policy ([`backend::decide`]). The
+/// decision is taken again on what burn's WebGPU device reports once it has started, which can
+/// still be a software adapter the browser's info did not flag.
+pub async fn init_backend(choice: BackendChoice) -> Result<Backend> {
+    let decide = |probe: &Probe| backend::decide(choice, probe, Platform::Browser);
+    let on_cpu = |d: backend::Decision| {
+        let mut b = backend::cpu(d.reason);
+        b.info.trial = d.trial;
+        b
+    };
+    if choice == BackendChoice::Cpu {
+        return Ok(on_cpu(decide(&Probe::NoGpu("not looked for".into()))?));
+    }
+    let (probe, browser) = browser_probe().await;
+    let d = decide(&probe)?;
+    if d.backend == BackendKind::Cpu {
+        return Ok(on_cpu(d));
+    }
+    let mut b = match webgpu(browser.as_ref()).await {
+        Ok(b) => b,
+        Err(e) => return decide(&Probe::NoGpu(e.to_string())).map(on_cpu),
+    };
+    let d = decide(&Probe::Adapter(b.info.adapter.clone().unwrap_or_default()))?;
+    if d.backend == BackendKind::Cpu {
+        return Ok(on_cpu(d));
+    }
+    b.info.reason = d.reason;
+    b.info.trial = d.trial;
+    Ok(b)
 }
 
 /// Initialises a backend (`"auto"`, `"cpu"` or `"webgpu"`) and describes it: backend, adapter

@@ -165,15 +165,16 @@ async fn auto_takes_webgpu_only_on_a_hardware_adapter_and_says_why() {
     let forced = init_backend(BackendChoice::Wgpu).await.unwrap();
     let fallback = forced.info.adapter.as_ref().unwrap().is_fallback;
     if fallback {
-        // SwiftShader here: the CPU backend is faster, and the reason says so.
-        assert_eq!(b.info.backend, BackendKind::Cpu);
+        // SwiftShader here: the CPU backend is faster, and the reason says so; no trial.
+        assert_eq!((b.info.backend, b.info.trial), (BackendKind::Cpu, false));
         assert!(
             b.info.reason.contains("software fallback"),
             "{}",
             b.info.reason
         );
     } else {
-        assert_eq!(b.info.backend, BackendKind::Wgpu);
+        // A hardware adapter: WebGPU, measured against the CPU before training.
+        assert_eq!((b.info.backend, b.info.trial), (BackendKind::Wgpu, true));
     }
 }
 

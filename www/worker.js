@@ -56,7 +56,7 @@ async function resolve(choice) {
       const cpu = await loadCpu();
       if (cpu !== pkg) {
         pkg = cpu;
-        info = { ...(await pkg.initBackend("cpu")), reason: info.reason };
+        info = { ...(await pkg.initBackend("cpu")), reason: info.reason, trial: info.trial };
       }
     }
   } else {
@@ -105,8 +105,9 @@ function adapterKey(info) {
  * Resolves to the decision ({backend, reason, timings}), or null when there was no trial.
  */
 async function measure(args, memory) {
-  if (current.choice !== "auto" || !modelFiles) return null;
-  if (current.info.backend !== "wgpu" && !(alwaysTrial && "gpu" in self.navigator)) return null;
+  // Whether to measure is the backend policy's (`backend::decide`, the `trial` it returns).
+  if (!modelFiles) return null;
+  if (!current.info.trial && !(alwaysTrial && current.choice === "auto" && "gpu" in self.navigator)) return null;
   const key = adapterKey(current.info.backend === "wgpu" ? current.info : await loadSingle().then((m) => m.initBackend("webgpu")));
   let decision = memory && memory[key];
   // The engine in hand is one of the two; the other is loaded only for a trial or a switch.

@@ -7,7 +7,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 
 use crate::device_cost::upload;
-use crate::engine::{BatchLimits, length_sorted_batches, read_f32};
+use crate::engine::{BatchLimits, batched_rows};
 use crate::model::{ModelInput, TextClassifier, mean_pool};
 use crate::tokenize::{Encoded, PaddedBatch};
 use crate::{Error, Result};
@@ -65,45 +65,46 @@ impl FeatureCache {
         total: usize,
     ) -> Result<Self> {
         let hidden = model.encoder.config.hidden_size;
-        let mut rows = vec![Vec::new(); encoded.len()];
-        let mut done = done_before;
-        for batch in length_sorted_batches(
-            encoded,
-            BatchLimits {
-                max_batch: 64,
-                max_tokens: 4096,
-            },
-        ) {
+        let forward = |batch: &[usize]| {
+            let items: Vec<&Encoded> = batch.iter().map(|&i| &encoded[i]).collect();
+            let input = ModelInput::from_batch(&PaddedBatch::pad(&items, pad_id), device);
+            match point {
+                CachePoint::Pooled => {
+                    mean_pool(model.encoder.forward(&input), input.mask.clone()).reshape([-1])
+                }
+                CachePoint::Layer(k) => model.encoder.hidden_before(&input, k).reshape([-1]),
+            }
+        };
+        // Pooled: one row of `hidden` an example; states: the example's own tokens of its padded
+        // `[seq, hidden]` row.
+        let keep = |i: usize| match point {
+            CachePoint::Pooled => hidden,
+            CachePoint::Layer(_) => encoded[i].len() * hidden,
+        };
+        let after = async |done: usize| {
+            host.progress(&Progress::Caching {
+                done: done_before + done,
+                total,
+            });
+            host.yield_now().await;
             if host.past_deadline() {
                 return Err(Error::Backend(
                     "abandoned while filling the cache: past the time budget".into(),
                 ));
             }
-            let items: Vec<&Encoded> = batch.iter().map(|&i| &encoded[i]).collect();
-            let padded = PaddedBatch::pad(&items, pad_id);
-            let input = ModelInput::from_batch(&padded, device);
-            match point {
-                CachePoint::Pooled => {
-                    let pooled = mean_pool(model.encoder.forward(&input), input.mask.clone());
-                    let values = read_f32(pooled).await?;
-                    for (r, &i) in batch.iter().enumerate() {
-                        rows[i] = values[r * hidden..(r + 1) * hidden].to_vec();
-                    }
-                }
-                CachePoint::Layer(k) => {
-                    let states = model.encoder.hidden_before(&input, k);
-                    let values = read_f32(states).await?;
-                    let stride = padded.seq_len * hidden;
-                    for (r, &i) in batch.iter().enumerate() {
-                        let len = encoded[i].len();
-                        rows[i] = values[r * stride..r * stride + len * hidden].to_vec();
-                    }
-                }
-            }
-            done += batch.len();
-            host.progress(&Progress::Caching { done, total });
-            host.yield_now().await;
-        }
+            Ok(())
+        };
+        let rows = batched_rows(
+            encoded,
+            BatchLimits {
+                max_batch: 64,
+                max_tokens: 4096,
+            },
+            keep,
+            forward,
+            after,
+        )
+        .await?;
         Ok(FeatureCache {
             point,
             hidden,

@@ -2,8 +2,11 @@
 //! clipping, and a linear warm-up/decay schedule. Nothing here reads a tensor back: clipping is
 //! computed on the device, so a step never waits for the GPU.
 
-use burn::module::{Module, ModuleVisitor, Param, ParamId};
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use std::any::Any;
+use std::collections::HashMap;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::optim::{AdamW, AdamWConfig, AdamWState, GradientsParams, Optimizer as _};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -32,23 +35,29 @@ pub fn lr_factor(schedule: Schedule, step: usize, total: usize, warmup: usize) -
     }
 }
 
-/// Collects the ids and ranks of the parameters that have a gradient in `grads`.
+/// The parameters that have a gradient, as (group, id, rank), in the module's order.
 struct WithGrad<'a> {
-    grads: &'a GradientsParams,
-    found: Vec<(ParamId, usize)>,
+    groups: &'a [&'a GradientsParams],
+    found: Vec<(usize, ParamId, usize)>,
 }
 
 impl ModuleVisitor for WithGrad<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if self.grads.get::<D>(param.id).is_some() {
-            self.found.push((param.id, D));
+        if let Some(g) = self
+            .groups
+            .iter()
+            .position(|grads| grads.get::<D>(param.id).is_some())
+        {
+            self.found.push((g, param.id, D));
         }
     }
 }
 
 /// The optimiser state of one training run.
 pub struct Optimizer {
-    adamw: ModuleOptimizer,
+    adamw: AdamW,
+    /// Each parameter's AdamW moments (`AdamWState<D>`, boxed because D varies).
+    states: HashMap<ParamId, Box<dyn Any + Send>>,
     max_grad_norm: Option<f64>,
 }
 
@@ -61,9 +70,10 @@ impl Optimizer {
             .with_beta_2(0.999)
             .with_epsilon(1e-8)
             .with_weight_decay(weight_decay as f32)
-            .init();
+            .build();
         Optimizer {
             adamw,
+            states: HashMap::new(),
             max_grad_norm,
         }
     }
@@ -78,63 +88,118 @@ impl Optimizer {
         lr_encoder: f64,
     ) -> TextClassifier {
         let mut grads = loss.backward();
-        let mut head = GradientsParams::from_module(&mut grads, &model.head);
-        let mut encoder = GradientsParams::from_module(&mut grads, &model.encoder);
+        let head = GradientsParams::from_module(&mut grads, &model.head);
+        let encoder = GradientsParams::from_module(&mut grads, &model.encoder);
+        self.update(model, [(head, lr_head), (encoder, lr_encoder)])
+    }
+
+    /// Clips the gradients of `groups` together and applies AdamW to every parameter of `module`
+    /// that has one, at its group's learning rate, in one pass over the parameters (burn's
+    /// `ModuleOptimizer` takes one group a pass).
+    ///
+    /// The scaled gradients are all made before the first update, not each just before its
+    /// parameter's: on WebGPU a fused kernel may bind 7 buffers (the default 8 storage buffers
+    /// less one wgpu keeps), and one parameter's AdamW update takes exactly that many (gradient,
+    /// both moments and the weight in, moments and weight out). With the clip scale as an eighth,
+    /// the update fell apart into single operations (a `last2` step in Chromium: 656 dispatches
+    /// against 451).
+    pub fn update<M: Module>(&mut self, module: M, mut groups: [(GradientsParams, f64); 2]) -> M {
         if let Some(max_norm) = self.max_grad_norm {
-            clip_global_norm(&model, &mut [&mut head, &mut encoder], max_norm);
+            clip_global_norm(&module, &mut groups, max_norm);
         }
-        let model = if encoder.is_empty() {
-            model
-        } else {
-            self.adamw.step(lr_encoder, model, encoder)
+        module.map(&mut AdamWStep {
+            adamw: &self.adamw,
+            states: &mut self.states,
+            groups,
+        })
+    }
+}
+
+/// Applies one AdamW step to every parameter that has a gradient in one of `groups` (each with
+/// its learning rate).
+struct AdamWStep<'a> {
+    adamw: &'a AdamW,
+    states: &'a mut HashMap<ParamId, Box<dyn Any + Send>>,
+    groups: [(GradientsParams, f64); 2],
+}
+
+impl ModuleMapper for AdamWStep<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, tensor, mapper) = param.consume();
+        let Some((grad, lr)) = self
+            .groups
+            .iter_mut()
+            .find_map(|(grads, lr)| grads.remove::<D>(id).map(|g| (g, *lr)))
+        else {
+            return Param::from_mapped_value(id, tensor, mapper);
         };
-        self.adamw.step(lr_head, model, head)
+        // What the parameter was besides its value, to give it back after the update (as
+        // burn's `ModuleOptimizer` does).
+        let require_grad = tensor.is_require_grad();
+        let checkpointing = tensor.gradient_checkpointing_strategy();
+        let state = self
+            .states
+            .remove(&id)
+            .and_then(|s| s.downcast::<AdamWState<D>>().ok())
+            .map(|s| *s);
+        let (updated, state) = self.adamw.step(lr, tensor.inner(), grad, state);
+        if let Some(state) = state {
+            self.states.insert(id, Box::new(state));
+        }
+        let mut tensor = Tensor::from_inner(updated);
+        if let Some(strategy) = checkpointing {
+            tensor = tensor.with_gradient_checkpointing_strategy(strategy);
+        }
+        if require_grad {
+            tensor = tensor.require_grad();
+        }
+        Param::from_mapped_value(id, tensor, mapper)
     }
 }
 
 /// Scales every gradient by `min(1, max_norm / ‖g‖)`, `‖g‖` the L2 norm over all of them
-/// together (PyTorch's `clip_grad_norm_`), computed on the device.
-fn clip_global_norm(model: &TextClassifier, groups: &mut [&mut GradientsParams], max_norm: f64) {
-    let mut entries: Vec<(usize, ParamId, usize)> = Vec::new();
-    for (g, grads) in groups.iter().enumerate() {
-        let mut v = WithGrad {
-            grads,
-            found: Vec::new(),
-        };
-        model.visit(&mut v);
-        entries.extend(v.found.into_iter().map(|(id, rank)| (g, id, rank)));
-    }
-    let mut total: Option<Tensor<1>> = None;
-    for &(g, id, rank) in &entries {
-        let sq = match rank {
-            1 => groups[g].get::<1>(id).map(sum_of_squares),
-            2 => groups[g].get::<2>(id).map(sum_of_squares),
+/// together (PyTorch's `clip_grad_norm_`), computed on the device. Every parameter's `Σ g²` is
+/// queued before the first sum, so with fusion on the GPU the sums and the scale are a couple of
+/// element-wise kernels after the reductions, not one per parameter; the scale is shaped once.
+fn clip_global_norm<M: Module>(model: &M, groups: &mut [(GradientsParams, f64); 2], max_norm: f64) {
+    let mut v = WithGrad {
+        groups: &[&groups[0].0, &groups[1].0],
+        found: Vec::new(),
+    };
+    model.visit(&mut v);
+    // Group by group (the head's first), each in the module's order: the order the total has
+    // always been summed in, so a run's numbers do not move.
+    let mut entries = v.found;
+    entries.sort_by_key(|&(g, _, _)| g);
+    let squares: Vec<Tensor<1>> = entries
+        .iter()
+        .filter_map(|&(g, id, rank)| match rank {
+            1 => groups[g].0.get::<1>(id).map(sum_of_squares),
+            2 => groups[g].0.get::<2>(id).map(sum_of_squares),
             _ => None,
-        };
-        if let Some(sq) = sq {
-            total = Some(match total {
-                Some(t) => t + sq,
-                None => sq,
-            });
-        }
-    }
-    let Some(total) = total else { return };
+        })
+        .collect();
+    let Some(total) = squares.into_iter().reduce(|a, b| a + b) else {
+        return;
+    };
     let scale = total
         .sqrt()
         .add_scalar(1e-6)
         .recip()
         .mul_scalar(max_norm)
         .clamp_max(1.0);
-    for &(g, id, rank) in &entries {
+    let scale2: Tensor<2> = scale.clone().unsqueeze();
+    for (g, id, rank) in entries {
+        let grads = &mut groups[g].0;
         match rank {
             1 => {
-                if let Some(t) = groups[g].remove::<1>(id) {
-                    groups[g].register(id, t * scale.clone());
+                if let Some(t) = grads.remove::<1>(id) {
+                    grads.register(id, t * scale.clone());
                 }
             }
             2 => {
-                if let Some(t) = groups[g].remove::<2>(id) {
-                    groups[g].register(id, t * scale.clone().unsqueeze::<2>());
+                if let Some(t) = grads.remove::<2>(id) {
+                    grads.register(id, t * scale2.clone());
                 }
             }
             _ => {}
@@ -143,8 +208,8 @@ fn clip_global_norm(model: &TextClassifier, groups: &mut [&mut GradientsParams],
 }
 
 /// `Σ t²` as a `[1]` tensor. Written as a row reduction (`sum_dim`) rather than `sum()`: with
-/// burn's fusion on the GPU the square fuses into the reduction, one kernel per parameter, where
-/// `sum()` takes an atomic kernel and a zero-fill of its output besides the square.
+/// burn's fusion on the GPU that is one reduction kernel (after the square's) per parameter,
+/// where `sum()` takes an atomic kernel and a zero-fill of its output besides.
 fn sum_of_squares<const D: usize>(t: Tensor<D>) -> Tensor<1> {
     let n = t.shape().num_elements();
     t.reshape([1, n]).square().sum_dim(1).reshape([1])
@@ -153,6 +218,100 @@ fn sum_of_squares<const D: usize>(t: Tensor<D>) -> Tensor<1> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::nn::{Linear, LinearConfig};
+    use burn::optim::ModuleOptimizer;
+
+    #[derive(Module, Debug)]
+    struct Two {
+        a: Linear,
+        b: Linear,
+    }
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    /// Three steps of ours (clip scale and AdamW in one pass, our own moment store) against burn's
+    /// `ModuleOptimizer` fed gradients clipped by hand: the same weights, so the scale is the
+    /// global norm's, each group gets its own rate and the moments carry over between steps.
+    #[test]
+    fn one_pass_clip_and_adamw_equal_burns_optimizer_on_clipped_gradients() {
+        let device = Device::flex().autodiff();
+        let init = Two {
+            a: LinearConfig::new(3, 4).init(&device),
+            b: LinearConfig::new(4, 2).init(&device),
+        };
+        let x = Tensor::<2>::from_floats([[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]], &device);
+        let loss = |m: &Two| {
+            m.b.forward(m.a.forward(x.clone()))
+                .powi_scalar(2)
+                .sum()
+                .mul_scalar(10.0)
+        };
+        let (lr_a, lr_b, max_norm) = (0.01, 0.003, 0.5);
+        let grads_of = |m: &Two| {
+            let mut g = loss(m).backward();
+            (
+                GradientsParams::from_module(&mut g, &m.a),
+                GradientsParams::from_module(&mut g, &m.b),
+            )
+        };
+
+        let mut ours = Optimizer::new(0.01, Some(max_norm));
+        let mut theirs = AdamWConfig::new()
+            .with_beta_1(0.9)
+            .with_beta_2(0.999)
+            .with_epsilon(1e-8)
+            .with_weight_decay(0.01)
+            .init();
+        let (mut m1, mut m2) = (init.clone(), init);
+        for _ in 0..3 {
+            let (a, b) = grads_of(&m1);
+            m1 = ours.update(m1, [(a, lr_a), (b, lr_b)]);
+
+            let (a, b) = grads_of(&m2);
+            let ids = [m2.a.weight.id, m2.b.weight.id];
+            let biases = [
+                m2.a.bias.as_ref().unwrap().id,
+                m2.b.bias.as_ref().unwrap().id,
+            ];
+            let norm2: f32 = [(&a, 0), (&b, 1)]
+                .iter()
+                .map(|(g, i)| {
+                    let w = values(g.get::<2>(ids[*i]).unwrap());
+                    let bias = values(g.get::<1>(biases[*i]).unwrap());
+                    w.iter().chain(&bias).map(|v| v * v).sum::<f32>()
+                })
+                .sum();
+            let scale = (max_norm as f32 / (norm2.sqrt() + 1e-6)).min(1.0);
+            assert!(scale < 0.9, "the test must clip: scale {scale}");
+            let scaled = |mut g: GradientsParams, i: usize| {
+                let w = g.remove::<2>(ids[i]).unwrap();
+                let bias = g.remove::<1>(biases[i]).unwrap();
+                g.register(ids[i], w.mul_scalar(scale));
+                g.register(biases[i], bias.mul_scalar(scale));
+                g
+            };
+            m2 = step_group(&mut theirs, m2, scaled(a, 0), lr_a);
+            m2 = step_group(&mut theirs, m2, scaled(b, 1), lr_b);
+        }
+        let close = |x: Vec<f32>, y: Vec<f32>| {
+            assert_eq!(x.len(), y.len());
+            for (p, q) in x.iter().zip(&y) {
+                assert!((p - q).abs() < 1e-6, "{p} vs {q}");
+            }
+        };
+        close(values(m1.a.weight.val()), values(m2.a.weight.val()));
+        close(values(m1.b.weight.val()), values(m2.b.weight.val()));
+        close(
+            values(m1.b.bias.unwrap().val()),
+            values(m2.b.bias.unwrap().val()),
+        );
+    }
+
+    fn step_group(o: &mut ModuleOptimizer, m: Two, g: GradientsParams, lr: f64) -> Two {
+        o.step(lr, m, g)
+    }
 
     #[test]
     fn linear_schedule_warms_up_then_decays_to_zero() {

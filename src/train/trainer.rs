@@ -9,7 +9,7 @@ use web_time::Instant;
 
 use crate::data::{Dataset, LabelSet};
 use crate::device_cost::{StepCost, StepMeter};
-use crate::engine::{BatchLimits, Engine, length_sorted_batches, read_f32};
+use crate::engine::{BatchLimits, Engine, batched_rows, read_f32};
 use crate::model::loss::cross_entropy;
 use crate::model::{Head, ModelInput, TextClassifier, mean_pool};
 use crate::rng::SplitMix64;
@@ -167,16 +167,14 @@ impl Source<'_> {
         host: &mut dyn TrainHost,
     ) -> Result<Vec<f32>> {
         let hidden = model.encoder.config.hidden_size;
-        let mut out = vec![0.0f32; encoded.len() * hidden];
-        for batch in length_sorted_batches(encoded, BatchLimits::default()) {
-            let values = read_f32(self.pooled(model, &batch, device, pad_id)).await?;
-            for (r, &i) in batch.iter().enumerate() {
-                out[i * hidden..(i + 1) * hidden]
-                    .copy_from_slice(&values[r * hidden..(r + 1) * hidden]);
-            }
+        let forward = |batch: &[usize]| self.pooled(model, batch, device, pad_id);
+        let after = async |_| {
             host.yield_now().await;
-        }
-        Ok(out)
+            Ok(())
+        };
+        let rows =
+            batched_rows(encoded, BatchLimits::default(), |_| hidden, forward, after).await?;
+        Ok(rows.concat())
     }
 }
 
@@ -196,19 +194,26 @@ async fn evaluate(
     encoded: &[Encoded],
 ) -> Result<Metrics> {
     let k = names.len();
-    let mut predicted = vec![0usize; labels.len()];
-    let mut loss_sum = 0.0f64;
-    // Length-sorted batches keep padding low.
-    for batch in length_sorted_batches(encoded, BatchLimits::default()) {
-        let batch = batch.as_slice();
+    // Each batch's mean loss, computed on the device beside its logits and read after them.
+    let mut losses: Vec<(Tensor<1>, usize)> = Vec::new();
+    let forward = |batch: &[usize]| {
         let logits = source.logits(model, batch, device, pad_id);
         let loss = cross_entropy(logits.clone(), targets(labels, batch, device), None);
-        let values = read_f32(logits).await?;
-        let loss = read_f32(loss).await?[0] as f64;
-        loss_sum += loss * batch.len() as f64;
-        for (r, p) in argmax_rows(&values, k).into_iter().enumerate() {
-            predicted[batch[r]] = p;
-        }
+        losses.push((loss, batch.len()));
+        logits
+    };
+    let rows = batched_rows(
+        encoded,
+        BatchLimits::default(),
+        |_| k,
+        forward,
+        async |_| Ok(()),
+    )
+    .await?;
+    let predicted = argmax_rows(&rows.concat(), k);
+    let mut loss_sum = 0.0f64;
+    for (loss, n) in losses {
+        loss_sum += read_f32(loss).await?[0] as f64 * n as f64;
     }
     let loss = if labels.is_empty() {
         None

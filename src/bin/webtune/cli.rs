@@ -383,15 +383,13 @@ impl TrainHost for CliHost {
 }
 
 fn train(args: &TrainArgs) -> Result<()> {
-    // `auto` with any wgpu adapter: the model goes on both devices and a trial of the run's own
-    // steps decides (below, once the data is read); without an adapter, the CPU as before.
-    let gpu = match args.backend.backend.parse::<BackendChoice>()? {
-        BackendChoice::Auto => backend::native_trial_candidate(),
-        _ => None,
-    };
-    let mut backend = match &gpu {
-        Some(_) => backend::cpu("measured"),
-        None => init_backend(&args.backend)?,
+    let mut backend = init_backend(&args.backend)?;
+    // `auto` where it can go either way (`backend::decide`): the model goes on both devices and a
+    // trial of the run's own steps decides (below, once the data is read).
+    let other = match (backend.info.trial, backend.info.backend) {
+        (false, _) => None,
+        (true, BackendKind::Wgpu) => Some(backend::cpu("")),
+        (true, BackendKind::Cpu) => Some(backend::native_gpu()?),
     };
     let strategy: Strategy = args.strategy.parse()?;
     let config = TrainConfig {
@@ -487,17 +485,29 @@ fn train(args: &TrainArgs) -> Result<()> {
     let prepared = webtune::train::prepare(full, valid, &config);
     let (train_set, valid_set, config) = (prepared.train, prepared.valid, prepared.config);
 
-    if let Some(mut gpu) = gpu {
-        let (gpu_base, gpu_head, _) = load(&gpu.device)?;
+    if let Some(other) = other {
+        let (other_base, other_head, _) = load(&other.device)?;
+        let here = (backend, base, head);
+        let there = (other, other_base, other_head);
+        let (cpu, gpu) = if here.0.info.backend == BackendKind::Cpu {
+            (here, there)
+        } else {
+            (there, here)
+        };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let api = gpu.info.adapter.as_ref().map_or("wgpu", |a| a.api.as_str());
+        let api = gpu
+            .0
+            .info
+            .adapter
+            .as_ref()
+            .map_or("wgpu", |a| a.api.as_str());
         let cpu_label = format!(
             "CPU {threads} thread{}",
             if threads == 1 { "" } else { "s" }
         );
         let gpu_label = format!("wgpu/{api}");
         let cpu_t = pollster::block_on(trial::time_steps(
-            &base,
+            &cpu.1,
             &train_set,
             &config,
             BackendKind::Cpu,
@@ -506,7 +516,7 @@ fn train(args: &TrainArgs) -> Result<()> {
         ))?;
         // The GPU gets twice the CPU's whole trial (at least 2 s): past that it has lost.
         let gpu_t = pollster::block_on(trial::time_steps(
-            &gpu_base,
+            &gpu.1,
             &train_set,
             &config,
             BackendKind::Wgpu,
@@ -518,18 +528,19 @@ fn train(args: &TrainArgs) -> Result<()> {
             "webtune: backend trial ({:.1} s on the CPU, {:.1} s on {}): {}",
             cpu_t.seconds,
             gpu_t.seconds,
-            gpu.info
+            gpu.0
+                .info
                 .adapter
                 .as_ref()
                 .map_or("the wgpu adapter", |a| a.name.as_str()),
             choice.reason
         );
-        if choice.backend == BackendKind::Wgpu {
-            gpu.info.reason = choice.reason;
-            (backend, base, head) = (gpu, gpu_base, gpu_head);
+        (backend, base, head) = if choice.backend == BackendKind::Wgpu {
+            gpu
         } else {
-            backend.info.reason = choice.reason;
-        }
+            cpu
+        };
+        backend.info.reason = choice.reason;
         eprintln!("webtune: backend {}", backend.info.describe());
     }
 
