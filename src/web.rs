@@ -808,31 +808,6 @@ impl WebClassifier {
         })
     }
 
-    /// Metrics on a labelled file (its labels must be this model's).
-    pub fn evaluate(&self, bytes: Vec<u8>, file_name: String, options: JsValue) -> Promise {
-        let c = Rc::clone(&self.inner);
-        let opts: std::result::Result<ParseOptionsJs, JsError> =
-            from_js(options, "dataset options");
-        wasm_bindgen_futures::future_to_promise(async move {
-            let opts = opts.map_err(JsValue::from)?;
-            let set = parse_file(&bytes, &file_name, &opts)
-                .map_err(JsValue::from)?
-                .into_dataset_with(&c.labels)
-                .map_err(|e| JsValue::from(JsError::new(&e.to_string())))?;
-            let m = c
-                .evaluate(
-                    &set,
-                    BatchLimits {
-                        max_batch: 32,
-                        max_tokens: 4096,
-                    },
-                )
-                .await
-                .map_err(|e| JsValue::from(js_error(e)))?;
-            to_js(&m).map_err(JsValue::from)
-        })
-    }
-
     /// The model as a zip in the sentence-transformers layout (resolves to a Uint8Array).
     #[wasm_bindgen(js_name = exportZip)]
     pub fn export_zip(&self, lora_adapter: bool) -> Promise {

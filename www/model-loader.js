@@ -77,13 +77,3 @@ export async function loadModelFiles(base, { sha256 = {}, onProgress = () => {} 
   }
   return { files, fromCache: allCached };
 }
-
-/** Whether every file of `base` is in the cache. */
-export async function isCached(base) {
-  if (!("caches" in self)) return false;
-  const cache = await caches.open(CACHE);
-  for (const name of FILES) {
-    if (!(await cache.match(new URL(name, new URL(base, location.href)).href))) return false;
-  }
-  return true;
-}

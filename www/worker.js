@@ -149,15 +149,12 @@ const reply = (id, result, transfer = []) => self.postMessage({ id, ok: true, re
 const fail = (id, err) => self.postMessage({ id, ok: false, message: String(err && err.message ? err.message : err) });
 
 const handlers = {
-  async backend({ backend }) {
-    return (await use(backend)).info;
-  },
   async loadModel({ config, tokenizer, weights, backend, name }) {
     modelFiles = { config, tokenizer, weights };
     modelName = name || "";
     await use(backend);
     const info = await loadEngine();
-    return { backend: info, hiddenSize: engine.hiddenSize };
+    return { backend: info };
   },
   async switchBackend({ backend }) {
     const zip = classifier ? await classifier.exportZip(false) : null;
