@@ -251,6 +251,32 @@ pub fn decide(choice: BackendChoice, probe: &Probe, platform: Platform) -> Resul
     })
 }
 
+/// The backend `d` names, with its reason and trial: `gpu` (the device the probe found) when it
+/// names the GPU, else the CPU backend. Both front ends end their choice here.
+pub fn apply(d: Decision, gpu: Option<Backend>) -> Backend {
+    let mut backend = match (d.backend, gpu) {
+        (BackendKind::Wgpu, Some(b)) => b,
+        _ => cpu(""),
+    };
+    backend.info.reason = d.reason;
+    backend.info.trial = d.trial;
+    backend
+}
+
+/// A wgpu backend on `device`, the adapter described by `adapter` (reason and trial left for
+/// [`apply`]).
+pub fn gpu(device: Device, adapter: AdapterSummary) -> Backend {
+    Backend {
+        device,
+        info: BackendInfo {
+            backend: BackendKind::Wgpu,
+            adapter: Some(adapter),
+            reason: String::new(),
+            trial: false,
+        },
+    }
+}
+
 /// The CPU backend (always available).
 pub fn cpu(reason: impl Into<String>) -> Backend {
     Backend {
@@ -278,15 +304,7 @@ pub fn native_gpu() -> Result<Backend> {
             Ok((device, AdapterSummary::from_setup(&setup)))
         })
         .clone()?;
-    Ok(Backend {
-        device,
-        info: BackendInfo {
-            backend: BackendKind::Wgpu,
-            adapter: Some(adapter),
-            reason: String::new(),
-            trial: false,
-        },
-    })
+    Ok(gpu(device, adapter))
 }
 
 /// A build without the `wgpu` feature has no GPU backend.
@@ -308,16 +326,10 @@ pub fn init_native(choice: BackendChoice) -> Result<Backend> {
     let probe = match &gpu {
         None => Probe::NoGpu("not looked for".into()),
         Some(Ok(b)) => Probe::Adapter(b.info.adapter.clone().unwrap_or_default()),
-        Some(Err(e)) => Probe::NoGpu(e.to_string()),
+        Some(Err(e)) => Probe::NoGpu(e.message().to_string()),
     };
     let d = decide(choice, &probe, Platform::Native)?;
-    let mut backend = match (d.backend, gpu) {
-        (BackendKind::Wgpu, Some(Ok(b))) => b,
-        _ => cpu(""),
-    };
-    backend.info.reason = d.reason;
-    backend.info.trial = d.trial;
-    Ok(backend)
+    Ok(apply(d, gpu.and_then(Result::ok)))
 }
 
 #[cfg(test)]

@@ -40,6 +40,19 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 impl Error {
+    /// The message alone, without the prefix `Display` puts before it (`backend: `, the file's
+    /// name): for wrapping one error's text in another of the same kind.
+    pub fn message(&self) -> &str {
+        match self {
+            Error::Config(m)
+            | Error::Weights(m)
+            | Error::Tokenizer(m)
+            | Error::Backend(m)
+            | Error::Io(m)
+            | Error::Invalid(m) => m,
+        }
+    }
+
     /// Wraps a failed GPU/CPU readback: the device lost, out of memory, a kernel that failed.
     pub(crate) fn readback(e: impl fmt::Debug) -> Self {
         Error::Backend(format!(

@@ -157,15 +157,7 @@ async fn probe_browser_adapter() -> Result<Option<Option<BrowserAdapter>>> {
 #[cfg(feature = "wgpu")]
 async fn webgpu(browser: Option<&BrowserAdapter>) -> Result<Backend> {
     if let Some((device, adapter)) = WEBGPU.with(|w| w.borrow().clone()) {
-        return Ok(Backend {
-            device,
-            info: BackendInfo {
-                backend: BackendKind::Wgpu,
-                adapter: Some(adapter),
-                reason: String::new(),
-                trial: false,
-            },
-        });
+        return Ok(backend::gpu(device, adapter));
     }
     let (device, setup) = Device::wgpu_options()
         .init_with_setup_async()
@@ -181,15 +173,7 @@ async fn webgpu(browser: Option<&BrowserAdapter>) -> Result<Backend> {
         adapter.is_fallback |= b.is_fallback;
     }
     WEBGPU.with(|w| *w.borrow_mut() = Some((device.clone(), adapter.clone())));
-    Ok(Backend {
-        device,
-        info: BackendInfo {
-            backend: BackendKind::Wgpu,
-            adapter: Some(adapter),
-            reason: String::new(),
-            trial: false,
-        },
-    })
+    Ok(backend::gpu(device, adapter))
 }
 
 /// The threaded CPU package is built without WebGPU (wasm atomics make wgpu's WebGPU types
@@ -252,30 +236,24 @@ async fn browser_probe() -> (Probe, Option<BrowserAdapter>) {
 /// still be a software adapter the browser's info did not flag.
 pub async fn init_backend(choice: BackendChoice) -> Result<Backend> {
     let decide = |probe: &Probe| backend::decide(choice, probe, Platform::Browser);
-    let on_cpu = |d: backend::Decision| {
-        let mut b = backend::cpu(d.reason);
-        b.info.trial = d.trial;
-        b
-    };
     if choice == BackendChoice::Cpu {
-        return Ok(on_cpu(decide(&Probe::NoGpu("not looked for".into()))?));
+        let d = decide(&Probe::NoGpu("not looked for".into()))?;
+        return Ok(backend::apply(d, None));
     }
     let (probe, browser) = browser_probe().await;
     let d = decide(&probe)?;
     if d.backend == BackendKind::Cpu {
-        return Ok(on_cpu(d));
+        return Ok(backend::apply(d, None));
     }
-    let mut b = match webgpu(browser.as_ref()).await {
+    let b = match webgpu(browser.as_ref()).await {
         Ok(b) => b,
-        Err(e) => return decide(&Probe::NoGpu(e.to_string())).map(on_cpu),
+        Err(e) => {
+            let d = decide(&Probe::NoGpu(e.message().to_string()))?;
+            return Ok(backend::apply(d, None));
+        }
     };
     let d = decide(&Probe::Adapter(b.info.adapter.clone().unwrap_or_default()))?;
-    if d.backend == BackendKind::Cpu {
-        return Ok(on_cpu(d));
-    }
-    b.info.reason = d.reason;
-    b.info.trial = d.trial;
-    Ok(b)
+    Ok(backend::apply(d, Some(b)))
 }
 
 /// Initialises a backend (`"auto"`, `"cpu"` or `"webgpu"`) and describes it: backend, adapter
