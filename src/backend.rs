@@ -251,6 +251,23 @@ pub fn decide(choice: BackendChoice, probe: &Probe, platform: Platform) -> Resul
     })
 }
 
+/// The largest frozen-feature cache a run may build by default. Natively 2 GiB of host memory.
+/// In a browser the cache lives in wasm memory (a 4 GiB address space that also holds the
+/// model), so at most 1 GiB; on WebGPU each step uploads one batch of it into a GPU buffer, so it
+/// is also bounded by the adapter's `maxBufferSize`.
+pub fn cache_limit(info: &BackendInfo, platform: Platform) -> u64 {
+    let budget: u64 = match platform {
+        Platform::Native => 2 << 30,
+        Platform::Browser => 1 << 30,
+    };
+    match &info.adapter {
+        Some(a) if platform == Platform::Browser && info.backend == BackendKind::Wgpu => {
+            budget.min(a.max_buffer_size.max(1 << 20))
+        }
+        _ => budget,
+    }
+}
+
 /// The backend `d` names, with its reason and trial: `gpu` (the device the probe found) when it
 /// names the GPU, else the CPU backend. Both front ends end their choice here.
 pub fn apply(d: Decision, gpu: Option<Backend>) -> Backend {
@@ -402,5 +419,20 @@ mod tests {
         assert_eq!("cpu".parse::<BackendChoice>().unwrap(), BackendChoice::Cpu);
         let err = "tpu".parse::<BackendChoice>().unwrap_err().to_string();
         assert!(err.contains("unknown backend \"tpu\""), "{err}");
+    }
+
+    #[test]
+    fn the_cache_limit_fits_the_platform_and_the_adapters_buffers() {
+        let cpu = cpu("");
+        assert_eq!(cache_limit(&cpu.info, Platform::Native), 2 << 30);
+        assert_eq!(cache_limit(&cpu.info, Platform::Browser), 1 << 30);
+        let mut gpu = cpu.info.clone();
+        gpu.backend = BackendKind::Wgpu;
+        gpu.adapter = Some(AdapterSummary {
+            max_buffer_size: 256 << 20,
+            ..Default::default()
+        });
+        assert_eq!(cache_limit(&gpu, Platform::Browser), 256 << 20);
+        assert_eq!(cache_limit(&gpu, Platform::Native), 2 << 30);
     }
 }

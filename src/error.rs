@@ -17,6 +17,8 @@ pub enum Error {
     Backend(String),
     /// A file on disk could not be read or written.
     Io(String),
+    /// A dataset file cannot be used: every problem with its file and line.
+    Dataset(String),
     /// The caller passed something unusable (an empty batch, an unknown option, ...).
     Invalid(String),
 }
@@ -31,8 +33,7 @@ impl fmt::Display for Error {
             Error::Weights(m) => write!(f, "model.safetensors: {m}"),
             Error::Tokenizer(m) => write!(f, "tokenizer.json: {m}"),
             Error::Backend(m) => write!(f, "backend: {m}"),
-            Error::Io(m) => write!(f, "{m}"),
-            Error::Invalid(m) => write!(f, "{m}"),
+            Error::Io(m) | Error::Dataset(m) | Error::Invalid(m) => write!(f, "{m}"),
         }
     }
 }
@@ -49,7 +50,22 @@ impl Error {
             | Error::Tokenizer(m)
             | Error::Backend(m)
             | Error::Io(m)
+            | Error::Dataset(m)
             | Error::Invalid(m) => m,
+        }
+    }
+
+    /// What kind of failure this is, as a stable word a program can branch on (the page picks its
+    /// advice by it; the JS library puts it on its errors as `kind`): `model` (config.json,
+    /// model.safetensors or tokenizer.json), `dataset`, `backend`, `io` or `invalid` (an unusable
+    /// option or argument).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Config(_) | Error::Weights(_) | Error::Tokenizer(_) => "model",
+            Error::Backend(_) => "backend",
+            Error::Io(_) => "io",
+            Error::Dataset(_) => "dataset",
+            Error::Invalid(_) => "invalid",
         }
     }
 
@@ -58,5 +74,11 @@ impl Error {
         Error::Backend(format!(
             "reading a result back from the device failed: {e:?}"
         ))
+    }
+}
+
+impl From<crate::data::DataError> for Error {
+    fn from(e: crate::data::DataError) -> Self {
+        Error::Dataset(e.to_string())
     }
 }

@@ -10,21 +10,25 @@
 //! - [`device_cost`]: what a training step costs the GPU (dispatches, bytes, memory pool);
 //! - [`engine`]: the loaded model bundle and batched, async inference (embeddings);
 //! - [`data`]: labelled datasets from CSV/TSV/JSONL/TXT bytes, with every problem by line;
+//! - [`job`]: one training request and job (parse → split → train → record) for every front end;
 //! - [`train`]: freeze strategies, the frozen-feature cache, the async training loop, metrics;
 //! - [`classifier`]: a fine-tuned classifier: predict and evaluate;
 //! - [`export`]: the sentence-transformers folder/zip, written and read back;
+//! - [`case`]: `snake_case` ⇄ `camelCase` keys at the JavaScript boundary;
 //! - `web` (wasm only): the `#[wasm_bindgen]` facade the page and its worker call.
 //!
 //! Nothing here reads tensors synchronously: every readback is `async`, so the same code runs in
 //! the browser, where a synchronous GPU read would panic.
 
 pub mod backend;
+pub mod case;
 pub mod classifier;
 pub mod data;
 pub mod device_cost;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod job;
 pub mod model;
 pub mod rng;
 pub mod tokenize;

@@ -178,12 +178,19 @@ async fn auto_takes_webgpu_only_on_a_hardware_adapter_and_says_why() {
     }
 }
 
-fn message(e: JsError) -> String {
-    let v: JsValue = e.into();
-    Reflect::get(&v, &"message".into())
+fn message(e: JsValue) -> String {
+    Reflect::get(&e, &"message".into())
         .unwrap()
         .as_string()
         .unwrap()
+}
+
+/// The error's `kind`, which the page and the JS library branch on.
+fn kind(e: &JsValue) -> String {
+    Reflect::get(e, &"kind".into())
+        .unwrap()
+        .as_string()
+        .unwrap_or_default()
 }
 
 #[wasm_bindgen_test]
@@ -216,7 +223,9 @@ async fn the_js_facade_loads_embeds_and_rejects_bad_files_with_a_message() {
         None,
     )
     .await;
-    let err = message(bad.err().expect("garbage weights are rejected"));
+    let bad = bad.err().expect("garbage weights are rejected");
+    assert_eq!(kind(&bad), "model");
+    let err = message(bad);
     assert!(err.contains("model.safetensors"), "{err}");
 
     let bad = WebEngine::load(
@@ -230,8 +239,12 @@ async fn the_js_facade_loads_embeds_and_rejects_bad_files_with_a_message() {
     let err = message(bad.err().expect("an empty config is rejected"));
     assert!(err.starts_with("config.json: missing field"), "{err}");
 
-    let bad = WebEngine::load(vec![], vec![], vec![], "tpu".into(), None).await;
-    assert!(message(bad.err().unwrap()).contains("unknown backend \"tpu\""));
+    let bad = WebEngine::load(vec![], vec![], vec![], "tpu".into(), None)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(kind(&bad), "invalid");
+    assert!(message(bad).contains("unknown backend \"tpu\""));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,20 @@ pub enum ClassWeighting {
     Balanced,
 }
 
+impl std::str::FromStr for ClassWeighting {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "auto" => Ok(ClassWeighting::Auto),
+            "none" => Ok(ClassWeighting::None),
+            "balanced" => Ok(ClassWeighting::Balanced),
+            other => Err(crate::Error::Invalid(format!(
+                "unknown class weighting \"{other}\" (expected auto, none or balanced)"
+            ))),
+        }
+    }
+}
+
 /// `ClassWeighting::Auto` weighs classes only beyond this ratio of the largest class to the
 /// smallest. Balanced weights buy minority-class recall with accuracy: on SST-5 (ratio 2.1,
 /// the test split shaped like the training data) they cost 1.6 points of dev accuracy at 100
@@ -41,15 +55,15 @@ pub enum HeadInit {
 }
 
 impl std::str::FromStr for HeadInit {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
         match s {
             "auto" => Ok(HeadInit::Auto),
             "fitted" => Ok(HeadInit::Fitted),
             "random" => Ok(HeadInit::Random),
-            other => Err(format!(
+            other => Err(crate::Error::Invalid(format!(
                 "unknown head start \"{other}\" (expected auto, fitted or random)"
-            )),
+            ))),
         }
     }
 }
@@ -239,7 +253,7 @@ mod tests {
     fn head_init_parses_from_words_and_json() {
         assert_eq!("random".parse::<HeadInit>(), Ok(HeadInit::Random));
         assert_eq!("fitted".parse::<HeadInit>(), Ok(HeadInit::Fitted));
-        let err = "fitted-head".parse::<HeadInit>().unwrap_err();
+        let err = "fitted-head".parse::<HeadInit>().unwrap_err().to_string();
         assert!(err.contains("auto, fitted or random"), "{err}");
         let c: TrainConfig = serde_json::from_str(r#"{"head_init":"random"}"#).unwrap();
         assert_eq!(c.head_init, HeadInit::Random);

@@ -23,6 +23,19 @@ pub enum Schedule {
     Constant,
 }
 
+impl std::str::FromStr for Schedule {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "linear" => Ok(Schedule::Linear),
+            "constant" => Ok(Schedule::Constant),
+            other => Err(crate::Error::Invalid(format!(
+                "unknown schedule \"{other}\" (expected linear or constant)"
+            ))),
+        }
+    }
+}
+
 /// Multiplier of the peak learning rate at 0-based `step` of `total`.
 pub fn lr_factor(schedule: Schedule, step: usize, total: usize, warmup: usize) -> f64 {
     match schedule {

@@ -33,8 +33,11 @@ impl Default for LoraSpec {
 }
 
 /// A freeze strategy. The head always trains.
+///
+/// It has one written form everywhere — flags, the browser's requests, `webtune.json` — the
+/// string `Display` writes and `FromStr` reads (`last2`, `lora8-last2-ffn`); serde uses it too.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(into = "String", try_from = "String")]
 pub enum Strategy {
     /// Chosen from the data's size before training (see `train::plan::resolve_strategy`).
     Auto,
@@ -77,6 +80,19 @@ impl fmt::Display for Strategy {
                 Ok(())
             }
         }
+    }
+}
+
+impl From<Strategy> for String {
+    fn from(s: Strategy) -> String {
+        s.to_string()
+    }
+}
+
+impl TryFrom<String> for Strategy {
+    type Error = Error;
+    fn try_from(s: String) -> Result<Self> {
+        s.parse()
     }
 }
 

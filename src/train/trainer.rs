@@ -50,36 +50,6 @@ pub struct TrainOutcome {
     pub step_cost: Option<StepCost>,
 }
 
-impl TrainOutcome {
-    /// How the model was made, for the export's `webtune.json`: strategy and settings in effect,
-    /// the plan, base model, set sizes, the kept epoch and its validation metrics, and the
-    /// search's trials when there was one.
-    pub fn record(
-        &self,
-        base_model: Option<&str>,
-        train_examples: usize,
-        valid_examples: usize,
-        search: Option<&[super::search::Trial]>,
-    ) -> serde_json::Value {
-        let mut record = serde_json::json!({
-            "strategy": self.config.strategy.to_string(),
-            "config": self.config,
-            "plan": self.plan,
-            "cross_validation": self.cross_validation,
-            "base_model": base_model,
-            "train_examples": train_examples,
-            "valid_examples": valid_examples,
-            "best_epoch": self.best_epoch,
-            "valid_metrics": self.best_epoch.and_then(|e| self.epochs[e - 1].valid.clone()),
-            "step_cost": self.step_cost,
-        });
-        if let Some(trials) = search {
-            record["search"] = serde_json::json!(trials);
-        }
-        record
-    }
-}
-
 /// A new linear head, initialised as PyTorch's `nn.Linear` (uniform ±1/√fan_in), from `seed`.
 pub fn new_head(hidden: usize, classes: usize, seed: u64, device: &Device) -> Linear {
     let mut rng = SplitMix64::new(seed ^ 0x4845_4144);

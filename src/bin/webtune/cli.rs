@@ -13,12 +13,15 @@ use serde_json::json;
 use web_time::Instant;
 use webtune::backend::{self, Backend, BackendChoice, BackendKind};
 use webtune::classifier::Classifier;
-use webtune::data::{self, Dataset, Format, LabelSet, ParseOptions};
+use webtune::data::{Dataset, LabelSet};
 use webtune::engine::{BatchLimits, Engine, ModelFiles};
 use webtune::export::{self, ExportMeta};
+use webtune::job::{self, DataFile, DataOptions, TrainRequest};
 use webtune::model::Head;
 use webtune::tokenize::DEFAULT_MAX_LEN;
-use webtune::train::{ClassWeighting, Progress, Schedule, Strategy, TrainConfig, TrainHost, trial};
+use webtune::train::{
+    ClassWeighting, HeadInit, Progress, Schedule, Strategy, TrainConfig, TrainHost, trial,
+};
 use webtune::{Error, Result};
 
 #[derive(Parser)]
@@ -37,7 +40,7 @@ struct BackendArgs {
     /// cpu, wgpu, or auto: for `train`, the faster of wgpu and the CPU on a trial of the run's
     /// own first steps (any wgpu adapter, software too); elsewhere wgpu on a hardware GPU, else cpu.
     #[arg(long, default_value = "cpu")]
-    backend: String,
+    backend: BackendChoice,
 }
 
 #[derive(Args, Clone)]
@@ -115,7 +118,7 @@ struct TrainArgs {
     /// else full), logreg (a logistic regression on frozen embeddings, fitted exactly), head,
     /// lastK (e.g. last2), full, or lora[R][-lastK][-ffn] (e.g. lora8, lora8-last2-ffn).
     #[arg(long, default_value = "auto")]
-    strategy: String,
+    strategy: Strategy,
     /// Epochs (default: from a budget of at least 70 optimiser steps, 4 epochs while under 3,000
     /// steps, at most 30 epochs).
     #[arg(long)]
@@ -132,7 +135,7 @@ struct TrainArgs {
     lr_encoder: Option<f64>,
     /// linear (warm-up then decay) or constant.
     #[arg(long, default_value = "linear")]
-    schedule: String,
+    schedule: Schedule,
     /// Fraction of steps spent warming up.
     #[arg(long, default_value_t = 0.1)]
     warmup: f64,
@@ -152,7 +155,7 @@ struct TrainArgs {
     /// How a new head starts when the encoder trains: fitted (at a logistic regression on the
     /// frozen embeddings), random, or auto (fitted below 1,000 examples, random from there).
     #[arg(long, default_value = "auto")]
-    head_init: String,
+    head_init: HeadInit,
     /// Try a few configurations (strategies, learning rates, epochs) on the validation data,
     /// print the table of trials and keep the best (for a few hundred rows or more: on fewer,
     /// a held-out split ranks them by noise and the defaults do better).
@@ -160,7 +163,7 @@ struct TrainArgs {
     search: bool,
     /// auto (balanced when the largest class is more than 3× the smallest), none or balanced.
     #[arg(long, default_value = "auto")]
-    class_weights: String,
+    class_weights: ClassWeighting,
     #[arg(long, default_value_t = DEFAULT_MAX_LEN)]
     max_len: usize,
     /// Run the frozen layers every step instead of caching their output.
@@ -201,7 +204,7 @@ fn io_err(what: &str) -> impl Fn(std::io::Error) -> Error + '_ {
 }
 
 fn init_backend(args: &BackendArgs) -> Result<Backend> {
-    let b = backend::init_native(args.backend.parse::<BackendChoice>()?)?;
+    let b = backend::init_native(args.backend)?;
     eprintln!("webtune: backend {}", b.info.describe());
     Ok(b)
 }
@@ -214,27 +217,69 @@ fn stdin_lines() -> Result<Vec<String>> {
         .map_err(io_err("stdin"))
 }
 
-/// Reads and parses a dataset file; every problem is reported with its line.
-fn read_data(path: &Path, columns: &DataArgs) -> Result<data::ParsedFile> {
-    let bytes = std::fs::read(path).map_err(io_err(&path.display().to_string()))?;
-    let opts = ParseOptions {
-        file_name: path.display().to_string(),
-        format: columns
-            .format
-            .as_deref()
-            .map(str::parse::<Format>)
-            .transpose()
-            .map_err(Error::Invalid)?,
-        text_column: columns.text_col.clone(),
-        label_column: columns.label_col.clone(),
-    };
-    data::parse(&bytes, &opts).map_err(|e| Error::Invalid(e.to_string()))
+impl DataArgs {
+    fn options(&self) -> DataOptions {
+        DataOptions {
+            format: self.format.clone(),
+            text_column: self.text_col.clone(),
+            label_column: self.label_col.clone(),
+        }
+    }
 }
 
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(io_err(&path.display().to_string()))
+}
+
+/// A labelled file whose labels must be `labels` (a model's), every problem with its line.
 fn labelled(path: &Path, columns: &DataArgs, labels: &LabelSet) -> Result<Dataset> {
-    read_data(path, columns)?
-        .into_dataset_with(labels)
-        .map_err(|e| Error::Invalid(e.to_string()))
+    let name = path.display().to_string();
+    Ok(columns
+        .options()
+        .parse(&read_file(path)?, &name)?
+        .into_dataset_with(labels)?)
+}
+
+/// A folder's own name (`all-MiniLM-L6-v2`), as the record names the base model.
+fn folder_name(path: &Path) -> String {
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    )
+}
+
+impl TrainArgs {
+    /// The flags as the one training request every front end sends.
+    fn request(&self) -> TrainRequest {
+        TrainRequest {
+            data: self.columns.options(),
+            settings: TrainConfig {
+                strategy: self.strategy,
+                epochs: self.epochs,
+                batch_size: self.batch,
+                lr_head: self.lr_head,
+                lr_encoder: self.lr_encoder,
+                weight_decay: self.weight_decay,
+                schedule: self.schedule,
+                warmup_fraction: self.warmup,
+                max_grad_norm: (self.max_grad_norm > 0.0).then_some(self.max_grad_norm),
+                seed: self.seed,
+                valid_fraction: self.valid_fraction,
+                patience: self.patience,
+                class_weighting: self.class_weights,
+                max_len: self.max_len,
+                cache: !self.no_cache,
+                cache_limit_bytes: self.cache_limit_mb.map(|mb| mb * 1_000_000),
+                dropout: !self.no_dropout,
+                head_init: self.head_init,
+                search: self.search,
+                notes: Vec::new(),
+            },
+            base_model: Some(folder_name(&self.model)),
+            unknown: Default::default(),
+        }
+    }
 }
 
 fn is_exported(dir: &Path) -> bool {
@@ -391,51 +436,8 @@ fn train(args: &TrainArgs) -> Result<()> {
         (true, BackendKind::Wgpu) => Some(backend::cpu("")),
         (true, BackendKind::Cpu) => Some(backend::native_gpu()?),
     };
-    let strategy: Strategy = args.strategy.parse()?;
-    let config = TrainConfig {
-        strategy,
-        epochs: args.epochs,
-        batch_size: args.batch,
-        lr_head: args.lr_head,
-        lr_encoder: args.lr_encoder,
-        weight_decay: args.weight_decay,
-        schedule: match args.schedule.as_str() {
-            "linear" => Schedule::Linear,
-            "constant" => Schedule::Constant,
-            other => {
-                return Err(Error::Invalid(format!(
-                    "unknown schedule \"{other}\" (expected linear or constant)"
-                )));
-            }
-        },
-        warmup_fraction: args.warmup,
-        max_grad_norm: (args.max_grad_norm > 0.0).then_some(args.max_grad_norm),
-        seed: args.seed,
-        valid_fraction: if args.valid.is_some() {
-            0.0
-        } else {
-            args.valid_fraction
-        },
-        patience: args.patience,
-        class_weighting: match args.class_weights.as_str() {
-            "auto" => ClassWeighting::Auto,
-            "none" => ClassWeighting::None,
-            "balanced" => ClassWeighting::Balanced,
-            other => {
-                return Err(Error::Invalid(format!(
-                    "unknown class weighting \"{other}\" (expected auto, none or balanced)"
-                )));
-            }
-        },
-        max_len: args.max_len,
-        cache: !args.no_cache,
-        cache_limit_bytes: args.cache_limit_mb.map(|mb| mb * 1_000_000),
-        dropout: !args.no_dropout,
-        head_init: args.head_init.parse().map_err(Error::Invalid)?,
-        search: args.search,
-        notes: Vec::new(),
-    };
-    config.validate()?;
+    let request = args.request();
+    request.validate()?;
 
     // Base model, or a previous webtune model to continue: read once, loaded onto each device
     // that needs it (two for `auto`'s trial).
@@ -466,24 +468,29 @@ fn train(args: &TrainArgs) -> Result<()> {
         );
     }
 
-    let parsed = read_data(&args.data, &args.columns)?;
+    let train_bytes = read_file(&args.data)?;
+    let valid_bytes = args.valid.as_deref().map(read_file).transpose()?;
+    let (train_name, valid_name) = (
+        args.data.display().to_string(),
+        args.valid.as_ref().map(|p| p.display().to_string()),
+    );
+    let job = request.prepare(
+        DataFile {
+            name: &train_name,
+            bytes: &train_bytes,
+        },
+        valid_name
+            .as_deref()
+            .zip(valid_bytes.as_deref())
+            .map(|(name, bytes)| DataFile { name, bytes }),
+        fixed_labels.as_ref(),
+    )?;
+    let f = &job.file;
     eprintln!(
         "webtune: {}: {} examples ({} format, text column \"{}\", label column \"{}\")",
-        args.data.display(),
-        parsed.examples.len(),
-        parsed.format,
-        parsed.text_column,
-        parsed.label_column
+        f.name, f.rows, f.format, f.text_column, f.label_column
     );
-    let full = parsed
-        .into_dataset(fixed_labels.as_ref())
-        .map_err(|e| Error::Invalid(e.to_string()))?;
-    let valid = match &args.valid {
-        Some(path) => Some(labelled(path, &args.columns, &full.label_set)?),
-        None => None,
-    };
-    let prepared = webtune::train::prepare(full, valid, &config);
-    let (train_set, valid_set, config) = (prepared.train, prepared.valid, prepared.config);
+    let (train_set, config) = (&job.train, &job.config);
 
     if let Some(other) = other {
         let (other_base, other_head, _) = load(&other.device)?;
@@ -508,8 +515,8 @@ fn train(args: &TrainArgs) -> Result<()> {
         let gpu_label = format!("wgpu/{api}");
         let cpu_t = pollster::block_on(trial::time_steps(
             &cpu.1,
-            &train_set,
-            &config,
+            train_set,
+            config,
             BackendKind::Cpu,
             &cpu_label,
             None,
@@ -517,8 +524,8 @@ fn train(args: &TrainArgs) -> Result<()> {
         // The GPU gets twice the CPU's whole trial (at least 2 s): past that it has lost.
         let gpu_t = pollster::block_on(trial::time_steps(
             &gpu.1,
-            &train_set,
-            &config,
+            train_set,
+            config,
             BackendKind::Wgpu,
             &gpu_label,
             Some((2.0 * cpu_t.seconds).max(2.0)),
@@ -563,21 +570,11 @@ fn train(args: &TrainArgs) -> Result<()> {
         rss_samples: Vec::new(),
     };
     let started = Instant::now();
-    let (outcome, trials) = pollster::block_on(webtune::train::fit(
-        &base, head, &train_set, &valid_set, &config, &mut host,
-    ))?;
+    let trained = pollster::block_on(job::run(&base, head, &job, &mut host))?;
     let train_seconds = started.elapsed().as_secs_f64();
-
-    let classifier = Classifier::from_training(&base, &outcome);
-    let mut training = outcome.record(
-        Some(&args.model.display().to_string()),
-        train_set.len(),
-        valid_set.len(),
-        trials.as_deref(),
-    );
-    training["data"] = json!(args.data.display().to_string());
+    let (classifier, outcome, training) = (trained.classifier, trained.outcome, trained.record);
     let meta = ExportMeta {
-        training: Some(training.clone()),
+        training: Some(training.to_json()),
         adapter: args.lora_adapter,
     };
     let files = pollster::block_on(export::export(&classifier, &meta))?;

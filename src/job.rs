@@ -1,0 +1,320 @@
+//! One training job for every front end. The CLI fills a [`TrainRequest`] from its flags, the
+//! browser receives it as JSON; both then run the same steps — parse the files, check the
+//! labels, hold out validation data, train — and get the same [`TrainingRecord`], so the
+//! exported `webtune.json` does not depend on which front end wrote it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::classifier::Classifier;
+use crate::data::{self, Dataset, Format, LabelSet, ParseOptions, ParsedFile};
+use crate::device_cost::StepCost;
+use crate::engine::Engine;
+use crate::model::Head;
+use crate::train::logreg::CvReport;
+use crate::train::{EpochReport, Metrics, Plan, TrainConfig, TrainHost, TrainOutcome, Trial};
+use crate::{Error, Result};
+
+/// How to read a dataset file. Every field is optional: the parser detects what is absent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DataOptions {
+    /// `csv`, `tsv`, `jsonl` or `txt` (`label<TAB>text`); else from the name or the content.
+    pub format: Option<String>,
+    /// Header name or 1-based column number.
+    pub text_column: Option<String>,
+    /// Header name or 1-based column number.
+    pub label_column: Option<String>,
+}
+
+impl DataOptions {
+    /// Parses one file as these options say; every problem comes back with its line.
+    pub fn parse(&self, bytes: &[u8], file_name: &str) -> Result<ParsedFile> {
+        let format = self
+            .format
+            .as_deref()
+            .map(str::parse::<Format>)
+            .transpose()
+            .map_err(Error::Invalid)?;
+        let options = ParseOptions {
+            file_name: file_name.to_string(),
+            format,
+            text_column: self.text_column.clone(),
+            label_column: self.label_column.clone(),
+        };
+        Ok(data::parse(bytes, &options)?)
+    }
+}
+
+/// What a user asks of a training run: how to read the data, the training settings (the
+/// strategy in its one string form, `last2`, `lora8-ffn`), and the base model's name for the
+/// record. In JSON the fields sit side by side: `{"text_column": "review", "strategy": "last2",
+/// "epochs": 3}` (camelCase from JavaScript: the boundary converts keys, see [`crate::case`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainRequest {
+    #[serde(flatten)]
+    pub data: DataOptions,
+    #[serde(flatten)]
+    pub settings: TrainConfig,
+    /// Recorded in `webtune.json`: the base model folder's name, or the name the page loaded.
+    pub base_model: Option<String>,
+    /// Keys that no field reads, kept to be refused: a misspelt option must not pass silently.
+    #[serde(flatten, skip_serializing)]
+    pub unknown: BTreeMap<String, Value>,
+}
+
+/// A dataset file as a front end hands it over: its name (for messages and the record) and bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct DataFile<'a> {
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// How the training file was read, for the front end to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSummary {
+    pub name: String,
+    pub rows: usize,
+    pub format: Format,
+    pub text_column: String,
+    pub label_column: String,
+}
+
+/// A request's data parsed and split, with the settings the data decided.
+#[derive(Debug, Clone)]
+pub struct PreparedJob {
+    pub train: Dataset,
+    pub valid: Dataset,
+    /// The request's settings with `auto` resolved and the reasons in `notes`.
+    pub config: TrainConfig,
+    pub file: FileSummary,
+    /// The validation file's name, when one was given.
+    pub valid_file: Option<String>,
+    pub base_model: Option<String>,
+}
+
+impl TrainRequest {
+    /// Checks the settings and refuses keys no field reads.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(key) = self.unknown.keys().next() {
+            return Err(Error::Invalid(format!(
+                "unknown training option \"{key}\" (known: format, text_column, label_column, \
+                 base_model, and the training settings {})",
+                settings_keys().join(", ")
+            )));
+        }
+        self.settings.validate()
+    }
+
+    /// Parses the training file (and the validation file, whose labels must be the training
+    /// file's), then holds out validation data and resolves `auto` ([`crate::train::prepare`]).
+    /// `fixed_labels`: the labels of a model whose training continues.
+    pub fn prepare(
+        &self,
+        train: DataFile<'_>,
+        valid: Option<DataFile<'_>>,
+        fixed_labels: Option<&LabelSet>,
+    ) -> Result<PreparedJob> {
+        self.validate()?;
+        let mut settings = self.settings.clone();
+        if valid.is_some() {
+            // Nothing of the training file is held out when validation data is given.
+            settings.valid_fraction = 0.0;
+        }
+        let parsed = self.data.parse(train.bytes, train.name)?;
+        let file = FileSummary {
+            name: parsed.file_name.clone(),
+            rows: parsed.examples.len(),
+            format: parsed.format,
+            text_column: parsed.text_column.clone(),
+            label_column: parsed.label_column.clone(),
+        };
+        let full = parsed.into_dataset(fixed_labels)?;
+        let valid_set = match valid {
+            Some(v) => Some(
+                self.data
+                    .parse(v.bytes, v.name)?
+                    .into_dataset_with(&full.label_set)?,
+            ),
+            None => None,
+        };
+        let prepared = crate::train::prepare(full, valid_set, &settings);
+        Ok(PreparedJob {
+            train: prepared.train,
+            valid: prepared.valid,
+            config: prepared.config,
+            file,
+            valid_file: valid.map(|v| v.name.to_string()),
+            base_model: self.base_model.clone(),
+        })
+    }
+}
+
+/// The names of the training settings, as the error for an unknown key lists them.
+fn settings_keys() -> Vec<String> {
+    match serde_json::to_value(TrainConfig::default()) {
+        Ok(Value::Object(m)) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// How a model was made: written to `webtune.json` by the export and shown by the page. The
+/// same fields whichever front end trained it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainingRecord {
+    /// The strategy in effect (`auto` resolved).
+    pub strategy: String,
+    /// Every setting in effect, with the reasons for the automatic choices in `notes`.
+    pub config: TrainConfig,
+    pub plan: Plan,
+    /// For `logreg`: what cross-validation found.
+    pub cross_validation: Option<CvReport>,
+    pub base_model: Option<String>,
+    /// The training file's name (never its folder: the record travels with the model).
+    pub data: String,
+    pub valid_data: Option<String>,
+    pub train_examples: usize,
+    pub valid_examples: usize,
+    /// The epoch whose model was kept, and its validation metrics.
+    pub best_epoch: Option<usize>,
+    pub valid_metrics: Option<Metrics>,
+    /// Every epoch's report.
+    pub epochs: Vec<EpochReport>,
+    /// Stopped by the user (the best model so far was kept).
+    pub cancelled: bool,
+    /// Stopped by early stopping (patience).
+    pub stopped_early: bool,
+    /// What a training step cost the GPU; absent on the CPU backend.
+    pub step_cost: Option<StepCost>,
+    /// The search's trials, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<Vec<Trial>>,
+}
+
+impl TrainingRecord {
+    /// As JSON, for the export.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// A path's last part: the record names files, never the folders they were in.
+fn base_name(name: &str) -> String {
+    name.rsplit(['/', '\\']).next().unwrap_or(name).to_string()
+}
+
+/// A finished job: the classifier (the best model), the training loop's outcome and the record.
+pub struct Trained {
+    pub classifier: Classifier,
+    pub outcome: TrainOutcome,
+    pub record: TrainingRecord,
+}
+
+/// Trains on a prepared job (one run, or the search when the settings ask for it) and records
+/// how. `head`: the head of a model whose training continues.
+pub async fn run(
+    engine: &Engine,
+    head: Option<Head>,
+    job: &PreparedJob,
+    host: &mut dyn TrainHost,
+) -> Result<Trained> {
+    let (outcome, trials) =
+        crate::train::fit(engine, head, &job.train, &job.valid, &job.config, host).await?;
+    let record = TrainingRecord {
+        strategy: outcome.config.strategy.to_string(),
+        config: outcome.config.clone(),
+        plan: outcome.plan.clone(),
+        cross_validation: outcome.cross_validation.clone(),
+        base_model: job.base_model.clone(),
+        data: base_name(&job.file.name),
+        valid_data: job.valid_file.as_deref().map(base_name),
+        train_examples: job.train.len(),
+        valid_examples: job.valid.len(),
+        best_epoch: outcome.best_epoch,
+        valid_metrics: outcome
+            .best_epoch
+            .and_then(|e| outcome.epochs.get(e - 1))
+            .and_then(|e| e.valid.clone()),
+        epochs: outcome.epochs.clone(),
+        cancelled: outcome.cancelled,
+        stopped_early: outcome.stopped_early,
+        step_cost: outcome.step_cost.clone(),
+        search: trials,
+    };
+    let classifier = Classifier::from_training(engine, &outcome);
+    Ok(Trained {
+        classifier,
+        outcome,
+        record,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::Strategy;
+
+    #[test]
+    fn a_request_reads_flat_json_with_the_strategy_as_a_string() {
+        let r: TrainRequest = serde_json::from_str(
+            r#"{"text_column": "review", "strategy": "lora8-last2", "epochs": 3,
+                "batch_size": 8, "base_model": "all-MiniLM-L6-v2"}"#,
+        )
+        .unwrap();
+        r.validate().unwrap();
+        assert_eq!(r.data.text_column.as_deref(), Some("review"));
+        assert_eq!(
+            r.settings.strategy,
+            "lora8-last2".parse::<Strategy>().unwrap()
+        );
+        assert_eq!(r.settings.epochs, Some(3));
+        assert_eq!(r.settings.batch_size, 8);
+        assert_eq!(r.settings.seed, TrainConfig::default().seed);
+        assert_eq!(r.base_model.as_deref(), Some("all-MiniLM-L6-v2"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused_by_name() {
+        let r: TrainRequest = serde_json::from_str(r#"{"batchsize": 8}"#).unwrap();
+        let e = r.validate().unwrap_err().to_string();
+        assert!(e.contains("unknown training option \"batchsize\""), "{e}");
+        assert!(e.contains("batch_size"), "the known names are listed: {e}");
+        let e = serde_json::from_str::<TrainRequest>(r#"{"strategy": "last0"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown strategy \"last0\""), "{e}");
+        let r: TrainRequest = serde_json::from_str(r#"{"format": "xlsx"}"#).unwrap();
+        let e = r.prepare(
+            DataFile {
+                name: "a.csv",
+                bytes: b"x",
+            },
+            None,
+            None,
+        );
+        assert!(matches!(e, Err(Error::Invalid(_))), "{e:?}");
+    }
+
+    #[test]
+    fn a_dataset_problem_is_a_dataset_error_naming_file_and_line() {
+        let r = TrainRequest::default();
+        let csv = b"text,label\ngood film,pos\n,neg\nbad film,neg\n";
+        let e = r
+            .prepare(
+                DataFile {
+                    name: "reviews.csv",
+                    bytes: csv,
+                },
+                None,
+                None,
+            )
+            .err()
+            .expect("an empty text is a problem");
+        assert_eq!(e.kind(), "dataset");
+        let m = e.to_string();
+        assert!(m.contains("reviews.csv") && m.contains("line 3"), "{m}");
+    }
+}

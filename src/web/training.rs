@@ -1,0 +1,269 @@
+//! Datasets and training in the browser: the page's parser view of a file, and the one training
+//! job ([`crate::job`]) behind a Promise, with progress to a JS callback and a cancel token.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Promise, Reflect};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use super::classifier::WebClassifier;
+use super::engine::WebEngine;
+use super::{from_js, to_js};
+use crate::Result;
+use crate::backend::{self, BackendInfo, Platform};
+use crate::data::{self, LabelSet};
+use crate::engine::Engine;
+use crate::job::{self, DataFile, DataOptions, PreparedJob, TrainRequest};
+use crate::model::Head;
+use crate::train::progress::Yield;
+use crate::train::{Progress, TrainHost, trial};
+
+/// What the page shows about a dropped file: format, columns, the chosen text/label columns,
+/// a preview, class counts and every problem with its line.
+#[derive(Serialize)]
+struct DatasetSummary<'a> {
+    file_name: &'a str,
+    format: String,
+    has_header: bool,
+    columns: &'a [String],
+    text_column: &'a str,
+    label_column: &'a str,
+    rows: usize,
+    preview: &'a [Vec<String>],
+    class_counts: Vec<(String, usize)>,
+    /// Problems of the file as training data (a class seen once, fewer than two classes...).
+    problems: Vec<data::Problem>,
+    more_problems: usize,
+}
+
+/// Parses a dataset file with the engine's parser (the page has no second one) and summarises
+/// it. `options`: `{format?, textColumn?, labelColumn?}`. Rejects only when the file cannot be
+/// read at all (empty, binary, not UTF-8, too big); row problems come back in `problems`.
+#[wasm_bindgen(js_name = inspectDataset)]
+pub fn inspect_dataset(
+    bytes: &[u8],
+    file_name: String,
+    options: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
+    let options: DataOptions = from_js(options, "dataset options")?;
+    let parsed = options.parse(bytes, &file_name)?;
+    let (problems, more) = match parsed.training_error() {
+        Some(e) => (e.problems, e.more),
+        None => (Vec::new(), 0),
+    };
+    to_js(&DatasetSummary {
+        file_name: &parsed.file_name,
+        format: parsed.format.to_string(),
+        has_header: parsed.has_header,
+        columns: &parsed.columns,
+        text_column: &parsed.text_column,
+        label_column: &parsed.label_column,
+        rows: parsed.examples.len(),
+        preview: &parsed.preview,
+        class_counts: parsed.class_counts(),
+        problems,
+        more_problems: more,
+    })
+}
+
+/// Stops a running training between two steps; the best model so far is kept.
+#[wasm_bindgen]
+#[derive(Clone, Default)]
+pub struct CancelToken(Rc<Cell<bool>>);
+
+#[wasm_bindgen]
+impl CancelToken {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> CancelToken {
+        CancelToken::default()
+    }
+    pub fn cancel(&self) {
+        self.0.set(true);
+    }
+    #[wasm_bindgen(getter)]
+    pub fn cancelled(&self) -> bool {
+        self.0.get()
+    }
+}
+
+/// A macrotask boundary (`setTimeout(0)`): lets the worker's message handler run between steps
+/// even on the CPU backend, whose reads complete without ever yielding.
+fn next_macrotask() -> Yield {
+    let promise = Promise::new(&mut |resolve, _reject| {
+        let global = js_sys::global();
+        if let Some(set_timeout) = Reflect::get(&global, &"setTimeout".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        {
+            let _ = set_timeout.call2(&global, &resolve, &JsValue::from(0));
+        } else {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    Box::pin(async move {
+        let _ = JsFuture::from(promise).await;
+    })
+}
+
+/// Forwards progress to a JS callback.
+struct BrowserHost {
+    on_progress: js_sys::Function,
+    cancel: CancelToken,
+    cache_limit: u64,
+}
+
+impl TrainHost for BrowserHost {
+    fn progress(&mut self, event: &Progress) {
+        if let Ok(v) = to_js(event) {
+            let _ = self.on_progress.call1(&JsValue::NULL, &v);
+        }
+    }
+    fn cancelled(&self) -> bool {
+        self.cancel.0.get()
+    }
+    fn yield_now(&self) -> Yield {
+        next_macrotask()
+    }
+    fn cache_limit(&self) -> u64 {
+        self.cache_limit
+    }
+}
+
+/// The files and request of a `train` or `timeSteps` call, as the job reads them.
+pub(super) struct Files {
+    train: Vec<u8>,
+    train_name: String,
+    valid: Option<(Vec<u8>, String)>,
+}
+
+impl Files {
+    pub(super) fn new(
+        train: Vec<u8>,
+        train_name: String,
+        valid: Option<Vec<u8>>,
+        valid_name: Option<String>,
+    ) -> Self {
+        let valid = valid.map(|v| (v, valid_name.unwrap_or_else(|| "validation file".into())));
+        Files {
+            train,
+            train_name,
+            valid,
+        }
+    }
+
+    fn prepare(&self, request: &TrainRequest, labels: Option<&LabelSet>) -> Result<PreparedJob> {
+        request.prepare(
+            DataFile {
+                name: &self.train_name,
+                bytes: &self.train,
+            },
+            self.valid
+                .as_ref()
+                .map(|(bytes, name)| DataFile { name, bytes }),
+            labels,
+        )
+    }
+}
+
+/// Runs the training job behind a Promise that resolves to a `WebClassifier`; `previous` is the
+/// head and labels of a model whose training continues.
+pub(super) fn training_promise(
+    engine: Rc<Engine>,
+    backend: BackendInfo,
+    previous: Option<(Head, LabelSet)>,
+    files: Files,
+    request: JsValue,
+    on_progress: js_sys::Function,
+    cancel: &CancelToken,
+) -> Promise {
+    let cancel = cancel.clone();
+    let request: Result<TrainRequest> = from_js(request, "training request");
+    wasm_bindgen_futures::future_to_promise(async move {
+        let (head, labels) = previous.unzip();
+        let prepared = files.prepare(&request?, labels.as_ref())?;
+        let mut host = BrowserHost {
+            on_progress,
+            cancel,
+            cache_limit: backend::cache_limit(&backend, Platform::Browser),
+        };
+        let trained = job::run(&engine, head, &prepared, &mut host).await?;
+        Ok(WebClassifier::new(trained.classifier, backend, Some(trained.record.to_json())).into())
+    })
+}
+
+/// Takes the faster of two trials (`WebEngine.timeSteps` on WebGPU and on the CPU): returns
+/// `{backend, reason, timings}`, the reason naming both figures.
+#[wasm_bindgen(js_name = chooseBackend)]
+pub fn choose_backend(gpu: JsValue, cpu: JsValue) -> std::result::Result<JsValue, JsValue> {
+    let gpu: trial::StepTiming = from_js(gpu, "WebGPU trial")?;
+    let cpu: trial::StepTiming = from_js(cpu, "CPU trial")?;
+    to_js(&trial::choose(&gpu, &cpu))
+}
+
+#[wasm_bindgen]
+impl WebEngine {
+    /// Fine-tunes a classifier on a dataset file (and an optional validation file).
+    /// `request`: a training request in camelCase (`{textColumn?, labelColumn?, format?,
+    /// strategy?: "last2", epochs?, batchSize?, …, baseModel?}`, see `job::TrainRequest`);
+    /// `onProgress` receives every progress event; `cancel` stops between steps and keeps the
+    /// best model. Resolves to a `WebClassifier`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn train(
+        &self,
+        train_bytes: Vec<u8>,
+        train_name: String,
+        valid_bytes: Option<Vec<u8>>,
+        valid_name: Option<String>,
+        request: JsValue,
+        on_progress: js_sys::Function,
+        cancel: &CancelToken,
+    ) -> Promise {
+        training_promise(
+            Rc::clone(&self.engine),
+            self.backend.clone(),
+            None,
+            Files::new(train_bytes, train_name, valid_bytes, valid_name),
+            request,
+            on_progress,
+            cancel,
+        )
+    }
+
+    /// Times a few warm training steps of the run `train` would start with these arguments, on
+    /// this model's backend (`auto` that measures; see `train::trial`). `label` names the backend
+    /// in the result; past `budgetSeconds` the trial stops. Resolves to `{backend, label,
+    /// stepsPerSec, batchSize, seconds, finished}`; the model is not changed.
+    #[wasm_bindgen(js_name = timeSteps)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn time_steps(
+        &self,
+        train_bytes: Vec<u8>,
+        train_name: String,
+        valid_bytes: Option<Vec<u8>>,
+        valid_name: Option<String>,
+        request: JsValue,
+        label: String,
+        budget_seconds: Option<f64>,
+    ) -> Promise {
+        let engine = Rc::clone(&self.engine);
+        let backend = self.backend.backend;
+        let files = Files::new(train_bytes, train_name, valid_bytes, valid_name);
+        let request: Result<TrainRequest> = from_js(request, "training request");
+        wasm_bindgen_futures::future_to_promise(async move {
+            let job = files.prepare(&request?, None)?;
+            let timing = trial::time_steps(
+                &engine,
+                &job.train,
+                &job.config,
+                backend,
+                &label,
+                budget_seconds,
+            )
+            .await?;
+            to_js(&timing)
+        })
+    }
+}
