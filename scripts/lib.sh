@@ -142,8 +142,8 @@ ISOLATION_HEADERS=(
 PAGE_HEADERS=("${PAGE_HEADERS_BASE[@]}" "${ISOLATION_HEADERS[@]}")
 
 ensure_playwright() {
-  if [ ! -d "$ROOT/tests/e2e/node_modules/playwright-core" ]; then
-    log "installing playwright-core (npm; it drives Debian's chromium, no browser download)"
+  if [ ! -d "$ROOT/tests/e2e/node_modules/playwright-core" ] || [ ! -d "$ROOT/tests/e2e/node_modules/typescript" ]; then
+    log "installing playwright-core (npm; it drives Debian's chromium, no browser download) and typescript"
     (cd "$ROOT/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }

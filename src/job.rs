@@ -311,8 +311,7 @@ mod tests {
                 None,
                 None,
             )
-            .err()
-            .expect("an empty text is a problem");
+            .expect_err("an empty text is a problem");
         assert_eq!(e.kind(), "dataset");
         let m = e.to_string();
         assert!(m.contains("reviews.csv") && m.contains("line 3"), "{m}");

@@ -1,28 +1,27 @@
-// The page: wires the controls to the worker that owns the engine. Dataset bytes are read with
-// the File API and handed to the worker; nothing is sent over the network.
-import { WorkerClient } from "./worker-client.js";
-import { DEFAULT_MODEL, FILES, loadModelFiles } from "./model-loader.js";
+// The page: wires the controls to the `webtune` library (webtune.js), its first user. Dataset
+// bytes are read with the File API and handed to the library; nothing is sent over the network.
+import { Webtune, DEFAULT_MODEL, MODEL_FILES } from "./webtune.js";
 import { TrainingChart } from "./chart.js";
 import { saveModel, loadSaved, clearSaved } from "./store.js";
 
+/** @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
-// The page's `?threads=N` goes to the worker, which decides the thread count (www/threads.js).
-// So does `?trial=always` (measure WebGPU against the CPU even on a software adapter).
 const pageParams = new URLSearchParams(location.search);
-const workerParams = new URLSearchParams();
-for (const name of ["threads", "trial"]) if (pageParams.has(name)) workerParams.set(name, pageParams.get(name));
-const client = new WorkerClient(`worker.js${workerParams.size ? "?" + workerParams : ""}`);
 const chart = new TrainingChart($("chart"));
+/** @type {Webtune} the engine (created in `main`) */
+let tuner;
 
 const state = {
+  /** @type {import("./webtune.js").BackendChoice} */
   backend: "auto",
   modelReady: false,
   dataset: null,      // {bytes, name}
   summary: null,      // from the engine's parser
   valid: null,        // {bytes, name}
-  training: false,
+  training: null,     // the running training's AbortController
   restoring: true,    // until the kept model (if any) is back
-  classifier: null,   // {labels}
+  /** @type {import("./webtune.js").Model | null} the fine-tuned model (trained, imported or restored) */
+  model: null,
   history: { steps: [], epochs: [], started: null },
   predictionsUrl: null,
 };
@@ -35,13 +34,16 @@ function showError(message, hint = "") {
 }
 function clearError() { $("error-banner").hidden = true; }
 
-/** Suggests what to do about common failures. */
-function hintFor(message) {
-  const m = message.toLowerCase();
-  if (m.includes("out of memory") || m.includes("outofmemory") || m.includes("allocation")) return "the device ran out of memory: try a smaller batch size or fewer trainable layers";
-  if (m.includes("webgpu") && (m.includes("no adapter") || m.includes("no webgpu") || m.includes("navigator.gpu"))) return "this browser has no usable WebGPU: choose “CPU (WebAssembly)” above";
-  if (m.includes("could not download")) return "check the address and your connection, then load the model again";
-  return "";
+/** What to do about a failure, by its kind (see webtune.js, `ErrorKind`). */
+function hintFor(err) {
+  switch (err && err.kind) {
+    case "backend": return "the device is unusable or failed (no WebGPU, or out of memory): choose “CPU (WebAssembly)” above, or a smaller batch size";
+    case "network": return "check the address and your connection, then load the model again";
+    case "worker": return "the engine stopped (often out of memory): reload the page; a smaller batch size may help";
+    case "dataset": return "fix the file (the message names the line) and drop it again";
+    case "model": return "the model's files are not a BERT model webtune can read";
+    default: return "";
+  }
 }
 
 function describeBackend(info) {
@@ -49,11 +51,11 @@ function describeBackend(info) {
   if (info.backend === "wgpu") {
     const a = info.adapter || {};
     const name = [a.vendor, a.architecture].filter(Boolean).join(" ") || a.name || "unnamed adapter";
-    const kind = a.is_fallback ? "software adapter" : (a.device_type === "other" ? "GPU" : `${a.device_type} GPU`);
+    const kind = a.isFallback ? "software adapter" : (a.deviceType === "other" ? "GPU" : `${a.deviceType} GPU`);
     return `Backend: WebGPU on ${name} (${kind})${info.reason ? " — " + info.reason : ""}`;
   }
   const n = info.threads || 1;
-  const threads = `${n} thread${n === 1 ? "" : "s"}${info.threads_note ? ": " + info.threads_note : ""}`;
+  const threads = `${n} thread${n === 1 ? "" : "s"}${info.threadsNote ? ": " + info.threadsNote : ""}`;
   return `Backend: CPU (WebAssembly, ${threads})${info.reason ? " — " + info.reason : ""}`;
 }
 
@@ -68,16 +70,6 @@ function modelBase() {
   return localStorage.getItem("webtune.modelBase") || DEFAULT_MODEL.base;
 }
 
-/** Hands the three model files to the worker's engine and shows the backend it runs on. */
-async function startEngine(files, name, transfer = []) {
-  const res = await client.call("loadModel", {
-    config: files["config.json"], tokenizer: files["tokenizer.json"], weights: files["model.safetensors"],
-    backend: state.backend, name,
-  }, transfer);
-  setBackendStatus(res.backend);
-  state.modelReady = true;
-}
-
 async function loadModel() {
   clearError();
   state.modelReady = false;
@@ -89,9 +81,10 @@ async function loadModel() {
   const sizes = {};
   $("model-status").textContent = `Loading ${name}…`;
   try {
-    const { files, fromCache } = await loadModelFiles(base, {
-      sha256: isDefault ? DEFAULT_MODEL.sha256 : {},
-      onProgress: ({ file, received, total, fromCache }) => {
+    await tuner.loadModel({ base, name, sha256: isDefault ? DEFAULT_MODEL.sha256 : {} }, {
+      onProgress: (ev) => {
+        if (ev.type !== "download") return;
+        const { file, received, total, fromCache } = ev;
         sizes[file] = { received, total: total || received };
         const got = Object.values(sizes).reduce((a, s) => a + s.received, 0);
         const all = Object.values(sizes).reduce((a, s) => a + s.total, 0);
@@ -101,14 +94,14 @@ async function loadModel() {
         $("model-status").textContent = `${verb} ${name}: ${file} ${(got / 1e6).toFixed(1)} / ${(all / 1e6).toFixed(1)} MB (${Math.round((100 * got) / Math.max(all, 1))}%)`;
       },
     });
-    $("model-status").textContent = `Preparing ${name} on the device…`;
-    const total = FILES.reduce((a, f) => a + files[f].length, 0);
-    await startEngine(files, name, FILES.map((f) => files[f].buffer));
-    $("model-status").textContent = `${name} ready (${(total / 1e6).toFixed(1)} MB, ${fromCache ? "loaded from cache" : "downloaded and cached"}).`;
-    $("model-status").dataset.source = fromCache ? "cache" : "network";
+    setBackendStatus(tuner.backend);
+    state.modelReady = true;
+    const total = Object.values(sizes).reduce((a, s) => a + s.total, 0);
+    $("model-status").textContent = `${name} ready (${(total / 1e6).toFixed(1)} MB, ${tuner.fromCache ? "loaded from cache" : "downloaded and cached"}).`;
+    $("model-status").dataset.source = tuner.fromCache ? "cache" : "network";
   } catch (e) {
     $("model-status").textContent = `Model not loaded: ${e.message}`;
-    showError(`Model not loaded: ${e.message}`, hintFor(e.message));
+    showError(`Model not loaded: ${e.message}`, hintFor(e));
   }
   updateButtons();
 }
@@ -116,16 +109,17 @@ async function loadModel() {
 async function loadModelFromDisk(fileList) {
   const byName = {};
   for (const f of fileList) byName[f.name] = f;
-  const missing = FILES.filter((f) => !byName[f]);
+  const missing = MODEL_FILES.filter((f) => !byName[f]);
   if (missing.length) return showError(`Choose all three files: missing ${missing.join(", ")}`);
-  const bytes = {};
-  for (const f of FILES) bytes[f] = new Uint8Array(await byName[f].arrayBuffer());
+  const [config, tokenizer, weights] = await Promise.all(MODEL_FILES.map(async (f) => new Uint8Array(await byName[f].arrayBuffer())));
   $("model-status").textContent = "Preparing the model from your files…";
   try {
-    await startEngine(bytes, "local files");
+    await tuner.loadModel({ files: { config, tokenizer, weights }, name: "local files" });
+    setBackendStatus(tuner.backend);
+    state.modelReady = true;
     $("model-status").textContent = "Model from your files ready.";
   } catch (e) {
-    showError(`Model not loaded: ${e.message}`, hintFor(e.message));
+    showError(`Model not loaded: ${e.message}`, hintFor(e));
   }
   updateButtons();
 }
@@ -156,7 +150,7 @@ async function inspectDataset(options = {}) {
   clearError();
   const { bytes, name } = state.dataset;
   try {
-    const s = await client.call("inspect", { bytes: bytes.slice(), name, options });
+    const s = await tuner.inspect({ name, bytes }, options);
     state.summary = s;
     renderSummary(s);
   } catch (e) {
@@ -208,25 +202,22 @@ async function useDatasetFile(file) {
 }
 
 // ---------------------------------------------------------------------------- training
-function trainConfig() {
+/** The training options the controls say (empty fields: the engine decides from the data). */
+function trainOptions() {
   const num = (id) => Number($(id).value);
   const kind = $("strategy").value;
-  const strategy = kind === "last" ? { kind: "last", k: num("last-k") }
-    : kind === "lora" ? { kind: "lora", rank: num("lora-rank"), alpha: 2 * num("lora-rank"), layers: null, ffn: false }
-    : { kind };
-  const lrEnc = $("lr-encoder").value.trim();
-  const lrHead = $("lr-head").value.trim();
-  // Empty means automatic: the engine derives it from the data (and says how in the plan).
+  const strategy = kind === "last" ? `last${num("last-k")}` : kind === "lora" ? `lora${num("lora-rank")}` : kind;
   const optional = (id) => ($(id).value.trim() === "" ? null : num(id));
   return {
+    ...columnOptions(),
     strategy,
     epochs: optional("epochs"),
-    batch_size: num("batch-size"),
-    lr_head: lrHead === "" ? null : Number(lrHead),
-    lr_encoder: lrEnc === "" ? null : Number(lrEnc),
-    valid_fraction: num("valid-fraction"),
+    batchSize: num("batch-size"),
+    lrHead: optional("lr-head"),
+    lrEncoder: optional("lr-encoder"),
+    validFraction: num("valid-fraction"),
     seed: num("seed"),
-    max_len: num("max-len"),
+    maxLen: num("max-len"),
     patience: optional("patience"),
     search: $("search").checked,
   };
@@ -241,10 +232,10 @@ function renderEpoch(r, labels) {
   const v = r.valid;
   if (!v) return;
   $("val-accuracy").textContent = `${(100 * v.accuracy).toFixed(1)}%`;
-  $("val-f1").textContent = v.macro_f1.toFixed(3);
-  fillTable($("confusion"), ["true \\ predicted", ...labels], v.confusion_matrix.map((row, i) => [labels[i], ...row]));
+  $("val-f1").textContent = v.macroF1.toFixed(3);
+  fillTable($("confusion"), ["true \\ predicted", ...labels], v.confusionMatrix.map((row, i) => [labels[i], ...row]));
   fillTable($("per-class"), ["class", "precision", "recall", "F1", "support"],
-    v.per_class.map((c) => [c.label, c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support]));
+    v.perClass.map((c) => [c.label, c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support]));
 }
 
 /** The plan the engine made before training: strategy, epochs × steps, early stopping, and why. */
@@ -293,7 +284,7 @@ function onProgress(ev) {
       state.history = { steps: [], epochs: [], started: ev, labels: ev.labels, trials: state.history.trials || [] };
       renderPlan(ev.plan);
       // For automation (tests/e2e/bench.mjs reads the per-epoch metrics and timings).
-      window.__webtuneHistory = state.history;
+      /** @type {any} */ (window).__webtuneHistory = state.history;
       chart.reset(ev.totalSteps, ev.stepsPerEpoch);
       bar.max = ev.totalSteps; bar.value = 0;
       text.textContent = `${ev.strategy}: ${ev.trainExamples} training / ${ev.validExamples} validation examples; ` +
@@ -303,7 +294,7 @@ function onProgress(ev) {
       text.textContent = `Preparing frozen features: ${ev.done} / ${ev.total} examples`;
       break;
     case "step":
-      window.__webtuneStats = { examplesPerSec: ev.examplesPerSec, step: ev.step };
+      /** @type {any} */ (window).__webtuneStats = { examplesPerSec: ev.examplesPerSec, step: ev.step };
       bar.value = ev.step;
       state.history.steps.push([ev.step, ev.loss]);
       chart.addStep(ev.step, ev.loss);
@@ -313,7 +304,7 @@ function onProgress(ev) {
     case "epoch": {
       state.history.epochs.push(ev);
       const v = ev.valid;
-      chart.addEpoch(ev.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macro_f1 } : {});
+      chart.addEpoch(ev.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macroF1 } : {});
       renderEpoch(ev, state.history.labels);
       break;
     }
@@ -334,50 +325,54 @@ function onProgress(ev) {
       break;
   }
 }
-client.onProgress = onProgress;
-client.onCrash = (e) => showError(`The engine stopped: ${e.message}`, "reload the page; a smaller batch size may help");
 
 async function train() {
   if (!state.dataset || state.training) return;
   clearError();
-  state.training = true;
+  const abort = new AbortController();
+  state.training = abort;
   updateButtons();
-  const request = { ...columnOptions(), config: trainConfig() };
   state.history = { steps: [], epochs: [], started: null, trials: [] };
   renderTrials([]);
-  if (state.valid) request.validFileName = state.valid.name;
+  const resume = $("continue-training").checked && state.model;
   try {
-    const res = await client.call("train", {
-      train: state.dataset.bytes.slice(), trainName: state.dataset.name,
-      valid: state.valid ? state.valid.bytes.slice() : null, request,
-      resume: $("continue-training").checked, backendTrials: backendTrials(),
+    const model = await tuner.train(state.dataset, trainOptions(), {
+      validation: state.valid || undefined, onProgress, signal: abort.signal,
+      continueFrom: resume ? state.model : undefined, backendTrials: backendTrials(),
     });
-    state.classifier = { labels: res.labels };
-    const cost = res.training && res.training.step_cost;
+    await useModel(model);
+    const cost = model.training && model.training.stepCost;
     if (cost) $("progress-text").textContent += " " + describeStepCost(cost);
     await persistModel();
   } catch (e) {
     $("progress-text").textContent = `Training failed: ${e.message}`;
-    showError(`Training failed: ${e.message}`, hintFor(e.message));
+    showError(`Training failed: ${e.message}`, hintFor(e));
   }
-  state.training = false;
+  state.training = null;
   updateButtons();
   runPrediction();
 }
 
+/** Makes `model` the page's model, freeing the one it replaces. */
+async function useModel(model) {
+  const old = state.model;
+  state.model = model;
+  if (old && old !== model) await old.dispose().catch(() => {});
+}
+
 /** What a training step cost WebGPU (counted by the engine; absent on the CPU backend). */
 function describeStepCost(c) {
-  const fused = c.operations_per_step != null
-    ? ` for ${Math.round(c.operations_per_step)} tensor operations (fused)` : "";
-  const pool = c.pool_reserved_peak_bytes ? `, ${Math.round(c.pool_reserved_peak_bytes / 2 ** 20)} MiB of GPU memory` : "";
-  return `WebGPU: ${Math.round(c.dispatches_per_step)} dispatches per step${fused}${pool}.`;
+  const fused = c.operationsPerStep != null
+    ? ` for ${Math.round(c.operationsPerStep)} tensor operations (fused)` : "";
+  const pool = c.poolReservedPeakBytes ? `, ${Math.round(c.poolReservedPeakBytes / 2 ** 20)} MiB of GPU memory` : "";
+  return `WebGPU: ${Math.round(c.dispatchesPerStep)} dispatches per step${fused}${pool}.`;
 }
 
 async function persistModel() {
   try {
-    const zip = await client.call("exportModel");
-    await saveModel({ zip, history: state.history, labels: state.classifier.labels, savedAt: new Date().toISOString() });
-    renderSaved({ savedAt: new Date().toISOString(), labels: state.classifier.labels });
+    const zip = await state.model.exportZip();
+    await saveModel({ zip, history: state.history, labels: state.model.labels, savedAt: new Date().toISOString() });
+    renderSaved({ savedAt: new Date().toISOString(), labels: state.model.labels });
   } catch (e) {
     $("saved-status").textContent = `Could not keep the model in this browser: ${e.message}`;
   }
@@ -396,8 +391,7 @@ async function restoreSaved() {
   renderSaved(entry);
   if (!entry) return;
   try {
-    const res = await client.call("importModel", { zip: entry.zip, backend: state.backend });
-    state.classifier = { labels: res.labels };
+    await useModel(await tuner.importZip(entry.zip));
     state.history = entry.history || state.history;
     const h = state.history;
     if (h.started) {
@@ -405,7 +399,7 @@ async function restoreSaved() {
       for (const [s, l] of h.steps) chart.losses.push([s, l]);
       for (const e of h.epochs) {
         const v = e.valid;
-        chart.addEpoch(e.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macro_f1 } : {});
+        chart.addEpoch(e.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macroF1 } : {});
         renderEpoch(e, h.labels);
       }
       $("progress-text").textContent = "Restored the last trained model and its training history.";
@@ -422,15 +416,15 @@ let predictSeq = 0;
 async function runPrediction() {
   const text = $("predict-input").value;
   const out = $("prediction");
-  if (!state.classifier || !text.trim()) { out.replaceChildren(); return; }
+  if (!state.model || !text.trim()) { out.replaceChildren(); return; }
   const seq = ++predictSeq;
   try {
-    const [p] = await client.call("predict", { texts: [text] });
+    const [p] = await state.model.predict([text]);
     if (seq !== predictSeq) return;
     const title = document.createElement("p");
     title.className = "label";
     title.textContent = p.label;
-    const bars = state.classifier.labels.map((l, i) => {
+    const bars = state.model.labels.map((l, i) => {
       const row = document.createElement("div");
       row.className = "prob";
       const name = document.createElement("span");
@@ -459,14 +453,14 @@ function csvField(s) {
 }
 
 async function predictFile(file) {
-  if (!file || !state.classifier) return;
+  if (!file || !state.model) return;
   const text = await file.text();
   const texts = text.split(/\r?\n/).filter((l) => l.trim() !== "");
   if (!texts.length) return showError(`${file.name} has no lines to predict`);
   $("progress-text").textContent = `Predicting ${texts.length} lines…`;
   try {
-    const preds = await client.call("predict", { texts });
-    const labels = state.classifier.labels;
+    const preds = await state.model.predict(texts);
+    const labels = state.model.labels;
     const lines = [["text", "label", ...labels.map((l) => `p_${l}`)].map(csvField).join(",")];
     preds.forEach((p, i) => lines.push([texts[i], p.label, ...p.probabilities.map((x) => x.toFixed(6))].map(csvField).join(",")));
     if (state.predictionsUrl) URL.revokeObjectURL(state.predictionsUrl);
@@ -477,14 +471,14 @@ async function predictFile(file) {
     a.hidden = false;
     $("progress-text").textContent = `Predicted ${texts.length} lines from ${file.name}.`;
   } catch (e) {
-    showError(`Prediction failed: ${e.message}`, hintFor(e.message));
+    showError(`Prediction failed: ${e.message}`, hintFor(e));
   }
 }
 
 // ---------------------------------------------------------------------------- export / import
 async function downloadModel() {
   try {
-    const zip = await client.call("exportModel");
+    const zip = await state.model.exportZip();
     const url = URL.createObjectURL(new Blob([zip], { type: "application/zip" }));
     const a = document.createElement("a");
     a.href = url;
@@ -502,10 +496,9 @@ async function importModel(file) {
   if (!file) return;
   clearError();
   try {
-    const zip = new Uint8Array(await file.arrayBuffer());
-    const res = await client.call("importModel", { zip, backend: state.backend });
-    state.classifier = { labels: res.labels };
-    $("progress-text").textContent = `Loaded ${file.name}: ${res.labels.length} classes (${res.labels.join(", ")}).`;
+    const model = await tuner.importZip(file);
+    await useModel(model);
+    $("progress-text").textContent = `Loaded ${file.name}: ${model.labels.length} classes (${model.labels.join(", ")}).`;
     await persistModel();
   } catch (e) {
     showError(`Could not load ${file.name}: ${e.message}`);
@@ -519,13 +512,13 @@ function updateButtons() {
   const usable = state.summary && state.summary.problems.length === 0;
   $("train-button").disabled = !(state.modelReady && usable && !state.training && !state.restoring);
   $("stop-button").disabled = !state.training;
-  $("continue-training").disabled = !state.classifier || state.training;
-  const canPredict = !!state.classifier && !state.training;
+  $("continue-training").disabled = !state.model || !!state.training;
+  const canPredict = !!state.model && !state.training;
   $("predict-input").disabled = !canPredict;
   $("predict-input").placeholder = canPredict ? "Type a sentence to classify" : "Train or load a model first";
   $("predict-file").disabled = !canPredict;
   $("download-model").disabled = !canPredict;
-  $("backend-select").disabled = state.training;
+  $("backend-select").disabled = !!state.training;
 }
 
 function wire() {
@@ -546,8 +539,9 @@ function wire() {
   });
   $("train-button").addEventListener("click", train);
   $("stop-button").addEventListener("click", () => {
+    if (!state.training) return;
     $("progress-text").textContent = "Stopping after this step…";
-    client.call("stop");
+    state.training.abort();
   });
   $("predict-input").addEventListener("input", () => {
     clearTimeout(predictTimer);
@@ -567,14 +561,13 @@ function wire() {
   $("model-default").addEventListener("click", () => { localStorage.removeItem("webtune.modelBase"); location.reload(); });
   $("model-files").addEventListener("change", (e) => loadModelFromDisk(e.target.files));
   $("backend-select").addEventListener("change", async (e) => {
-    state.backend = e.target.value;
+    state.backend = /** @type {import("./webtune.js").BackendChoice} */ (e.target.value);
     clearError();
     $("backend-status").textContent = "Backend: switching…";
     try {
-      const res = await client.call("switchBackend", { backend: state.backend });
-      setBackendStatus(res.backend);
+      setBackendStatus(await tuner.switchBackend(state.backend));
     } catch (err) {
-      showError(`Could not switch backend: ${err.message}`, hintFor(err.message));
+      showError(`Could not switch backend: ${err.message}`, hintFor(err));
     }
   });
 
@@ -604,6 +597,13 @@ async function main() {
   $("backend-select").value = state.backend;
   const saved = localStorage.getItem("webtune.modelBase");
   if (saved) $("model-url").value = saved;
+  // The page's `?threads=N` and `?trial=always` go to the library as they are: it decides the
+  // thread count (www/threads.js) and says why when it is not what was asked.
+  tuner = await Webtune.create({
+    model: null, backend: state.backend, threads: pageParams.get("threads") ?? undefined,
+    alwaysTrial: pageParams.get("trial") === "always",
+    onCrash: (e) => showError(e.message, hintFor(e)),
+  });
   wire();
   updateButtons();
   if (!("gpu" in navigator) && state.backend === "webgpu") {

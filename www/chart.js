@@ -69,6 +69,7 @@ export class TrainingChart {
       const pts = this.losses.filter((_, i) => i % stride === 0).map(([s, l]) => `${x(s).toFixed(1)},${yl(l).toFixed(1)}`);
       svg.appendChild(el("polyline", { points: pts.join(" "), class: "loss" }));
     }
+    /** @type {Array<[string, (v: number) => number, string]>} */
     const series = [["loss", yl, "vloss"], ["accuracy", yp, "vacc"], ["macroF1", yp, "vf1"]];
     for (const [key, y, cls] of series) {
       const pts = this.epochs.filter((e) => e[key] != null).map((e) => [x(e.step), y(e[key])]);

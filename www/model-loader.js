@@ -42,9 +42,13 @@ async function readWithProgress(response, onBytes) {
 /**
  * Loads `FILES` from `base` (relative to the page or absolute). `onProgress({file, received,
  * total, fromCache})`. Resolves to `{files: {name: Uint8Array}, fromCache: boolean}`.
+ * @param {string} base
+ * @param {{sha256?: Record<string, string>, onProgress?: (p: {file: string, received: number, total: number, fromCache: boolean}) => void}} [options]
+ * @returns {Promise<{files: Record<string, Uint8Array>, fromCache: boolean}>}
  */
 export async function loadModelFiles(base, { sha256 = {}, onProgress = () => {} } = {}) {
   const cache = "caches" in self ? await caches.open(CACHE).catch(() => null) : null;
+  /** @type {Record<string, Uint8Array>} */
   const files = {};
   let allCached = true;
   // Sizes first so one progress bar covers all three files.

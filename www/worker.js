@@ -1,5 +1,6 @@
-// The Web Worker that owns the wasm module and the GPU device, so the page never freezes.
-// Requests: {id, type, ...}; replies: {id, ok: true, result} or {id, ok: false, message};
+// The Web Worker that owns the wasm module and the GPU device, so the page never freezes. Only
+// the `webtune` library (webtune.js) talks to it; its protocol is internal.
+// Requests: {id, type, ...}; replies: {id, ok: true, result} or {id, ok: false, message, kind};
 // training progress: {type: "progress", event}. It makes no network request of its own except
 // loading its modules and wasm: model and dataset bytes come from the page.
 //
@@ -13,8 +14,12 @@ const params = new URL(self.location.href).searchParams;
 const plan = chooseThreads(params.get("threads"), self.navigator.hardwareConcurrency, self.crossOriginIsolated === true);
 const alwaysTrial = params.get("trial") === "always";
 
-let singlePkg = null;   // Promise of pkg/ (loaded on first use)
-let threadedPkg = null; // Promise of pkg-threads/ with its pool started, or of null when it failed
+/** @typedef {typeof import("./pkg/webtune.js")} Package */
+/** @type {Promise<Package> | null} pkg/ (loaded on first use) */
+let singlePkg = null;
+/** @type {Promise<Package | null> | null} pkg-threads/ with its pool started, or null when it failed.
+ * Typed as pkg/: its declarations are the same but for WebGPU and the thread pool. */
+let threadedPkg = null;
 let threadsNote = plan.note;
 
 function loadSingle() {
@@ -27,7 +32,8 @@ async function loadCpu() {
   if (plan.threads <= 1) return loadSingle();
   threadedPkg ??= (async () => {
     try {
-      const m = await import("./pkg-threads/webtune.js");
+      // The same API as pkg/ plus the pool (the declarations differ only in wasm-bindgen's internals).
+      const m = /** @type {Package & {initThreadPool: (n: number) => Promise<unknown>}} */ (/** @type {unknown} */ (await import("./pkg-threads/webtune.js")));
       await m.default();
       // Before the first tensor operation: rayon would otherwise build a one-thread pool.
       await m.initThreadPool(plan.threads);
@@ -69,7 +75,7 @@ async function resolve(choice) {
 /** A CPU backend's description gains its thread count, and why when it is not what was asked. */
 function withThreads(info, pkg) {
   if (info.backend !== "cpu") return info;
-  return { ...info, threads: pkg.threadCount(), ...(threadsNote ? { threads_note: threadsNote } : {}) };
+  return { ...info, threads: pkg.threadCount(), ...(threadsNote ? { threadsNote } : {}) };
 }
 
 /** The base model on `pkg`'s `backend` ("cpu" or "webgpu"). */
@@ -77,14 +83,37 @@ function loadModelOn(pkg, backend) {
   return pkg.WebEngine.load(modelFiles.config, modelFiles.tokenizer, modelFiles.weights, backend);
 }
 
-let current = null;      // {pkg, info, concrete}: the package and backend everything runs on
-let engine = null;       // the base model
-let classifier = null;   // the fine-tuned model (trained, imported or restored)
+/** @type {{pkg: Package, info: any, concrete: string, choice: string} | null} the package and backend everything runs on */
+let current = null;
+/** @type {import("./pkg/webtune.js").WebEngine | null} the base model */
+let engine = null;
+/** @type {Map<number, import("./pkg/webtune.js").WebClassifier>} the fine-tuned models (trained or imported) */
+const models = new Map();
+let nextModel = 1;
 let modelFiles = null;   // kept to reload the base model on another backend
 let modelName = "";
+/** @type {import("./pkg/webtune.js").CancelToken | null} the running training's */
 let cancel = null;
 
-/** Switches `current` to `choice` (the engine and classifier move with `loadEngine`/import). */
+/** An error the library hands on with its kind (the wasm's own errors carry theirs). */
+function failure(message, kind) {
+  return Object.assign(new Error(message), { kind });
+}
+
+function model(id) {
+  const m = models.get(id);
+  if (!m) throw failure(`no model ${id} in this worker (disposed, or from another one)`, "invalid");
+  return m;
+}
+
+/** Keeps a classifier and describes it for the library's Model. */
+function keep(classifier) {
+  const id = nextModel++;
+  models.set(id, classifier);
+  return { id, labels: classifier.labels, training: classifier.training, backend: { ...classifier.backend, ...current.info } };
+}
+
+/** Switches `current` to `choice` (the engine and the models move with `loadEngine`/import). */
 async function use(choice) {
   current = { ...(await resolve(choice)), choice };
   return current;
@@ -119,7 +148,7 @@ async function measure(args, memory) {
     cpuEngine ??= await loadModelOn(await loadCpu(), "cpu");
     gpuEngine ??= await loadModelOn(await loadSingle(), "webgpu");
     self.postMessage({ type: "progress", event: { type: "backendTrialStarted" } });
-    const trial = (e, label, budget) => e.timeSteps(args.train, args.trainName, args.valid || undefined, args.request, label, budget);
+    const trial = (e, label, budget) => e.timeSteps(args.train, args.trainName, args.valid || undefined, args.validName || undefined, args.request, label, budget);
     const n = (await loadCpu()).threadCount();
     const cpuT = await trial(cpuEngine, `CPU ${n} thread${n === 1 ? "" : "s"}`, undefined);
     const gpuT = await trial(gpuEngine, "WebGPU", Math.max(2, 2 * cpuT.seconds));
@@ -146,7 +175,9 @@ async function loadEngine() {
 }
 
 const reply = (id, result, transfer = []) => self.postMessage({ id, ok: true, result }, transfer);
-const fail = (id, err) => self.postMessage({ id, ok: false, message: String(err && err.message ? err.message : err) });
+const fail = (id, err) => self.postMessage({
+  id, ok: false, message: String(err && err.message ? err.message : err), kind: (err && err.kind) || "internal",
+});
 
 const handlers = {
   async loadModel({ config, tokenizer, weights, backend, name }) {
@@ -156,15 +187,16 @@ const handlers = {
     const info = await loadEngine();
     return { backend: info };
   },
+  /** Moves the base model and every fine-tuned one to another backend (each through its zip). */
   async switchBackend({ backend }) {
-    const zip = classifier ? await classifier.exportZip(false) : null;
+    const zips = new Map();
+    for (const [id, m] of models) zips.set(id, await m.exportZip(false));
     await use(backend);
     const result = { backend: modelFiles ? await loadEngine() : current.info };
-    if (zip) {
-      const old = classifier;
-      classifier = await current.pkg.WebClassifier.importZip(zip, current.concrete);
-      old.free();
-      result.classifier = { labels: classifier.labels };
+    for (const [id, zip] of zips) {
+      const moved = await current.pkg.WebClassifier.importZip(zip, current.concrete);
+      models.get(id).free();
+      models.set(id, moved);
     }
     return result;
   },
@@ -172,37 +204,39 @@ const handlers = {
     const pkg = current ? current.pkg : await loadSingle();
     return pkg.inspectDataset(bytes, name, options);
   },
-  async train({ train, trainName, valid, request, resume, backendTrials }) {
-    if (!engine) throw new Error("no model is loaded yet");
-    if (!(resume && classifier)) await measure({ train, trainName, valid, request }, backendTrials);
+  async train({ train, trainName, valid, validName, request, from, backendTrials }) {
+    if (!engine) throw failure("no base model is loaded yet", "invalid");
+    if (cancel) throw failure("a training is already running in this worker", "invalid");
+    const source = from ? model(from) : engine;
     cancel = new current.pkg.CancelToken();
-    const source = resume && classifier ? classifier : engine;
-    const onProgress = (event) => self.postMessage({ type: "progress", event });
-    const trained = await source.train(train, trainName, valid || undefined, { ...request, baseModel: modelName }, onProgress, cancel);
-    if (classifier && classifier !== source) classifier.free();
-    classifier = trained;
-    cancel = null;
-    return { labels: classifier.labels, training: classifier.training };
+    try {
+      if (!from) await measure({ train, trainName, valid, validName, request }, backendTrials);
+      const onProgress = (event) => self.postMessage({ type: "progress", event });
+      const trained = await source.train(train, trainName, valid || undefined, validName || undefined,
+        { ...request, baseModel: modelName }, onProgress, cancel);
+      return keep(trained);
+    } finally {
+      cancel = null;
+    }
   },
   async stop() {
     if (cancel) cancel.cancel();
     return {};
   },
-  async predict({ texts }) {
-    if (!classifier) throw new Error("no trained model yet");
-    return classifier.predict(texts);
+  async predict({ model: id, texts }) {
+    return model(id).predict(texts);
   },
-  async exportModel() {
-    if (!classifier) throw new Error("no trained model yet");
-    const zip = await classifier.exportZip(false);
-    return zip;
+  async exportModel({ model: id, loraAdapter }) {
+    return model(id).exportZip(!!loraAdapter);
   },
   async importModel({ zip, backend }) {
     if (!current) await use(backend);
-    const old = classifier;
-    classifier = await current.pkg.WebClassifier.importZip(zip, current.concrete);
-    if (old) old.free();
-    return { labels: classifier.labels, training: classifier.training, backend: { ...classifier.backend, ...current.info } };
+    return keep(await current.pkg.WebClassifier.importZip(zip, current.concrete));
+  },
+  async dispose({ model: id }) {
+    const m = models.get(id);
+    if (m) { models.delete(id); m.free(); }
+    return {};
   },
 };
 
@@ -210,7 +244,7 @@ self.onmessage = async (e) => {
   const { id, type, ...args } = e.data;
   try {
     const handler = handlers[type];
-    if (!handler) throw new Error(`unknown request ${type}`);
+    if (!handler) throw failure(`unknown request ${type}`, "internal");
     const result = await handler(args);
     const transfer = result instanceof Uint8Array ? [result.buffer] : [];
     reply(id, result, transfer);

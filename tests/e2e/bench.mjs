@@ -83,8 +83,8 @@ async function run(backend, threads, strategy, seed) {
       throw new Error(`expected ${train.rows} training / ${valid.rows} validation examples, got ${h.started.trainExamples} / ${h.started.validExamples}`);
     }
     const epochs = h.epochs.map((e) => ({
-      epoch: e.epoch, train_loss: e.train_loss, train_seconds: e.train_seconds, seconds: e.seconds,
-      examples_per_sec: e.examples_per_sec, accuracy: e.valid.accuracy, macro_f1: e.valid.macro_f1,
+      epoch: e.epoch, train_loss: e.trainLoss, train_seconds: e.trainSeconds, seconds: e.seconds,
+      examples_per_sec: e.examplesPerSec, accuracy: e.valid.accuracy, macro_f1: e.valid.macroF1,
     }));
     const last = epochs[epochs.length - 1];
     const later = epochs.slice(1).map((e) => e.train_seconds);

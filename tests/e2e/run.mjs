@@ -297,6 +297,62 @@ if (PAGE_UNISOLATED) {
   timings.cpuUnisolatedExamplesPerSec = fallback.rate;
 }
 
+// ------------------------------------------------------------------ 11. the webtune library on its own
+// An empty page of the same origin imports /webtune.js as any web developer would: a signal aborted
+// before training rejects with kind "cancelled"; a one-class file with kind "dataset" naming the
+// file; a signal aborted after epoch 2 of 30 stops training and the best model so far comes back,
+// which predicts, exports a zip, and predicts the same after Webtune.importZip.
+{
+  const lib = await context.newPage();
+  lib.setDefaultTimeout(600_000);
+  await lib.goto(`${PAGE}test/library.html`);
+  const r = await lib.evaluate(async (csv) => {
+    const { Webtune, WebtuneError } = await import("/webtune.js");
+    const tuner = await Webtune.create({ model: { base: "/models/all-MiniLM-L6-v2/", name: "all-MiniLM-L6-v2" }, backend: "cpu" });
+    const file = new File([csv], "tiny.csv", { type: "text/csv" });
+    const kindOf = async (promise) => {
+      try { await promise; return { kind: "none" }; } catch (e) { return { kind: e instanceof WebtuneError ? e.kind : `not a WebtuneError: ${e}`, message: e.message }; }
+    };
+    const aborted = new AbortController();
+    aborted.abort();
+    const early = await kindOf(tuner.train(file, {}, { signal: aborted.signal }));
+    const bad = await kindOf(tuner.train(new File(["text,label\ngood film,pos\nfine film,pos\n"], "one-class.csv"), {}));
+    const badOption = await kindOf(tuner.train(file, { strategy: "last0" }));
+    const stop = new AbortController();
+    const events = [];
+    const model = await tuner.train(file, { strategy: "head", epochs: 30, batchSize: 4, seed: 1 }, {
+      signal: stop.signal,
+      onProgress: (ev) => { events.push(ev.type); if (ev.type === "epoch" && ev.epoch === 2) stop.abort(); },
+    });
+    const texts = ["great fun", "a waste of time"];
+    const preds = await model.predict(texts);
+    const zip = await model.exportZip();
+    const again = await Webtune.importZip(zip, { backend: "cpu" });
+    return {
+      early, bad, badOption, events: [...new Set(events)], labels: model.labels, training: model.training,
+      preds, again: await again.predict(texts), zipMagic: String.fromCharCode(zip[0], zip[1]),
+    };
+  }, readFileSync(tiny, "utf8"));
+  log("library:", JSON.stringify({ early: r.early, bad: r.bad, badOption: r.badOption, events: r.events, epochs: r.training.epochs.length }));
+  assert.equal(r.early.kind, "cancelled");
+  assert.equal(r.bad.kind, "dataset");
+  assert.match(r.bad.message, /one-class\.csv.*only one class/s);
+  assert.equal(r.badOption.kind, "invalid");
+  assert.match(r.badOption.message, /unknown strategy "last0"/);
+  assert.equal(r.events[0], "started", r.events.join());
+  assert.equal(r.events.at(-1), "finished", r.events.join());
+  assert.ok(r.events.includes("step") && r.events.includes("epoch"), r.events.join());
+  assert.equal(r.training.cancelled, true, "the abort reached the training loop");
+  assert.ok(r.training.epochs.length >= 2 && r.training.epochs.length < 30, `stopped after ${r.training.epochs.length} epochs`);
+  assert.ok(r.training.bestEpoch >= 1 && r.training.validMetrics, "the best epoch's model and metrics came back");
+  assert.equal(r.training.baseModel, "all-MiniLM-L6-v2");
+  assert.equal(r.training.data, "tiny.csv");
+  assert.deepEqual(r.labels.slice().sort(), ["neg", "pos"]);
+  assert.equal(r.zipMagic, "PK");
+  assert.deepEqual(r.again, r.preds, "the exported zip predicts the same after Webtune.importZip");
+  await lib.close();
+}
+
 writeFileSync(join(ART, "timings.json"), JSON.stringify(timings, null, 2));
 log("timings", JSON.stringify(timings));
 log(`all end-to-end checks passed (${requests.length} requests, all to ${origin})`);

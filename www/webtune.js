@@ -1,0 +1,512 @@
+// webtune: fine-tune a pretrained transformer in the browser, on the user's GPU (WebGPU) or CPU
+// (WebAssembly), without the data leaving the page. This ES module is the whole public API: it
+// hides the Web Worker (worker.js) that owns the wasm packages (pkg/, pkg-threads/) and the
+// device, and speaks typed options, progress events and errors.
+//
+//   const tuner = await Webtune.create({ model: { base: "models/all-MiniLM-L6-v2/" } });
+//   const model = await tuner.train(file, { strategy: "last2" }, { onProgress, signal });
+//   const [p] = await model.predict(["I want my money back"]);
+//
+// Types: the JSDoc below (scripts/package-js turns it into webtune.d.ts).
+import { DEFAULT_MODEL, FILES, loadModelFiles } from "./model-loader.js";
+
+/** The default base model (all-MiniLM-L6-v2, beside the page), and the files a model folder needs. */
+export { DEFAULT_MODEL, FILES as MODEL_FILES };
+
+/**
+ * What failed, as a stable word to branch on:
+ * - `dataset`: a dataset file cannot be used (the message names the file and line);
+ * - `model`: config.json, tokenizer.json or model.safetensors is unusable;
+ * - `network`: a model file could not be downloaded, or is corrupt;
+ * - `backend`: no usable device, or the device failed (lost, out of memory);
+ * - `invalid`: an unusable option or argument;
+ * - `cancelled`: the signal was aborted before training started;
+ * - `worker`: the worker stopped (a crash, out of memory): create a new Webtune;
+ * - `io`, `internal`: anything else.
+ * @typedef {"dataset" | "model" | "network" | "backend" | "invalid" | "cancelled" | "worker" | "io" | "internal"} ErrorKind
+ */
+
+/** Every rejection from this library is a WebtuneError: a message for people and a `kind`. */
+export class WebtuneError extends Error {
+  /**
+   * @param {string} message
+   * @param {ErrorKind} kind
+   */
+  constructor(message, kind) {
+    super(message);
+    this.name = "WebtuneError";
+    /** @type {ErrorKind} */
+    this.kind = kind;
+  }
+}
+
+/** @typedef {"auto" | "cpu" | "webgpu"} BackendChoice */
+
+/**
+ * The GPU adapter, as the browser and burn describe it.
+ * @typedef {object} AdapterSummary
+ * @property {string} name
+ * @property {string} vendor
+ * @property {string} architecture
+ * @property {string} deviceType  e.g. "discrete_gpu", "integrated_gpu", "cpu", "other"
+ * @property {string} api
+ * @property {boolean} isFallback  a software adapter (SwiftShader)
+ * @property {number} maxBufferSize
+ */
+
+/**
+ * The backend a model runs on, and why.
+ * @typedef {object} BackendInfo
+ * @property {"cpu" | "wgpu"} backend
+ * @property {AdapterSummary | null} [adapter]
+ * @property {string} reason
+ * @property {boolean} trial  whether `auto` measures WebGPU against the CPU on the first training
+ * @property {number} [threads]  the CPU backend's threads
+ * @property {string} [threadsNote]  why the thread count is not what was asked
+ */
+
+/**
+ * One problem of a dataset file.
+ * @typedef {object} Problem
+ * @property {number | null} [line]
+ * @property {string} message
+ */
+
+/**
+ * How the engine's parser read a dataset file.
+ * @typedef {object} DatasetSummary
+ * @property {string} fileName
+ * @property {string} format  "csv", "tsv", "jsonl" or "txt"
+ * @property {boolean} hasHeader
+ * @property {string[]} columns
+ * @property {string} textColumn
+ * @property {string} labelColumn
+ * @property {number} rows
+ * @property {string[][]} preview
+ * @property {Array<[string, number]>} classCounts
+ * @property {Problem[]} problems  empty when the file can be trained on
+ * @property {number} moreProblems
+ */
+
+/**
+ * How to read a dataset file (detected when absent).
+ * @typedef {object} DataOptions
+ * @property {"csv" | "tsv" | "jsonl" | "txt"} [format]
+ * @property {string} [textColumn]  header name or 1-based number
+ * @property {string} [labelColumn]  header name or 1-based number
+ */
+
+/**
+ * Training settings; every one is optional (the engine derives what is absent from the data and
+ * says how in the `started` event's plan).
+ * @typedef {object} TrainSettings
+ * @property {string} [strategy]  "auto", "logreg", "head", "lastK" (e.g. "last2"), "full" or "lora[R][-lastK][-ffn]"
+ * @property {number | null} [epochs]
+ * @property {number} [batchSize]
+ * @property {number | null} [lrHead]
+ * @property {number | null} [lrEncoder]
+ * @property {number} [weightDecay]
+ * @property {"linear" | "constant"} [schedule]
+ * @property {number} [warmupFraction]
+ * @property {number | null} [maxGradNorm]
+ * @property {number} [seed]
+ * @property {number} [validFraction]  held out when no validation file is given
+ * @property {number | null} [patience]  0: never stop early
+ * @property {"auto" | "none" | "balanced"} [classWeighting]
+ * @property {number} [maxLen]
+ * @property {boolean} [cache]
+ * @property {number | null} [cacheLimitBytes]
+ * @property {boolean} [dropout]
+ * @property {"auto" | "fitted" | "random"} [headInit]
+ * @property {boolean} [search]  try a few configurations and keep the best
+ */
+
+/** @typedef {DataOptions & TrainSettings} TrainOptions */
+
+/**
+ * Validation metrics.
+ * @typedef {object} Metrics
+ * @property {number | null} [loss]
+ * @property {number} accuracy
+ * @property {number} macroF1
+ * @property {Array<{label: string, precision: number, recall: number, f1: number, support: number}>} perClass
+ * @property {number[][]} confusionMatrix  rows: true class; columns: predicted
+ */
+
+/**
+ * One epoch's report.
+ * @typedef {object} EpochReport
+ * @property {number} epoch
+ * @property {number | null} trainLoss
+ * @property {Metrics | null} valid
+ * @property {number} seconds
+ * @property {number} trainSeconds
+ * @property {number} examplesPerSec
+ * @property {boolean} best
+ */
+
+/**
+ * How a model was made (its `webtune.json` record).
+ * @typedef {object} TrainingRecord
+ * @property {string} strategy
+ * @property {TrainSettings & {notes?: string[]}} config
+ * @property {{summary: string[]} & Record<string, unknown>} plan
+ * @property {string | null} baseModel
+ * @property {string} data
+ * @property {string | null} validData
+ * @property {number} trainExamples
+ * @property {number} validExamples
+ * @property {number | null} bestEpoch
+ * @property {Metrics | null} validMetrics
+ * @property {EpochReport[]} epochs
+ * @property {boolean} cancelled
+ * @property {boolean} stoppedEarly
+ * @property {{dispatchesPerStep: number, operationsPerStep?: number | null, poolReservedPeakBytes?: number | null} & Record<string, unknown> | null} stepCost
+ * @property {Trial[]} [search]
+ */
+
+/**
+ * One configuration the search tried.
+ * @typedef {object} Trial
+ * @property {string} settings
+ * @property {number} validAccuracy
+ * @property {number} validMacroF1
+ * @property {number | null} bestEpoch
+ * @property {number} seconds
+ * @property {boolean} chosen
+ */
+
+/**
+ * Progress, in order: (`backendTrialStarted`, `backendTrial`, `backend`)? `started`, `caching`*,
+ * (`step`+ `epoch`)+, `finished` (a search repeats `started` … `trial` per configuration).
+ * `download` comes from `create`/`loadModel`.
+ * @typedef {{type: "download", file: string, received: number, total: number, fromCache: boolean}
+ *   | {type: "backendTrialStarted"}
+ *   | {type: "backendTrial", key: string, decision: BackendDecision}
+ *   | {type: "backend", info: BackendInfo}
+ *   | {type: "started", strategy: string, trainExamples: number, validExamples: number, stepsPerEpoch: number,
+ *      totalSteps: number, trainableParams: number, totalParams: number, labels: string[], classWeights: number[] | null,
+ *      cache: {enabled: boolean, what: string, bytes: number, limitBytes: number, reason: string | null},
+ *      plan: {summary: string[]} & Record<string, unknown>}
+ *   | {type: "caching", done: number, total: number}
+ *   | {type: "step", step: number, totalSteps: number, epoch: number, loss: number, examplesPerSec: number, etaSeconds: number}
+ *   | ({type: "epoch"} & EpochReport)
+ *   | {type: "trial", index: number, total: number, trial: Trial}
+ *   | {type: "finished", cancelled: boolean, stoppedEarly: boolean, bestEpoch: number | null, epochsRun: number, seconds: number}
+ * } ProgressEvent
+ */
+
+/**
+ * `auto`'s measured choice between WebGPU and the CPU.
+ * @typedef {{backend: "cpu" | "wgpu", reason: string} & Record<string, unknown>} BackendDecision
+ */
+
+/**
+ * One prediction.
+ * @typedef {object} Prediction
+ * @property {string} label
+ * @property {number} index
+ * @property {number[]} probabilities  in the order of `model.labels`
+ */
+
+/**
+ * A model to fine-tune: files at a base URL (fetched once, then from Cache Storage), or bytes.
+ * @typedef {{base: string | URL, name?: string, sha256?: Record<string, string>}
+ *   | {files: {config: Uint8Array, tokenizer: Uint8Array, weights: Uint8Array}, name?: string}} ModelSource
+ */
+
+/**
+ * @typedef {object} CreateOptions
+ * @property {ModelSource | null} [model]  the base model (default: all-MiniLM-L6-v2 beside the page); null: none yet
+ * @property {BackendChoice} [backend]  default "auto": WebGPU on a hardware adapter, else the CPU
+ * @property {number | string} [threads]  CPU threads (needs a cross-origin isolated page); default: the cores, up to 8. A string is read as a page's `?threads=` value: a bad one falls back to the default and `backend.threadsNote` says why
+ * @property {boolean} [alwaysTrial]  measure WebGPU against the CPU even on a software adapter
+ * @property {(event: ProgressEvent) => void} [onProgress]  the model download's progress
+ * @property {(error: WebtuneError) => void} [onCrash]  the worker stopped
+ */
+
+/**
+ * @typedef {object} TrainCallOptions
+ * @property {DatasetInput} [validation]  a validation file (else part of the training file is held out)
+ * @property {(event: ProgressEvent) => void} [onProgress]
+ * @property {AbortSignal} [signal]  aborting stops training after the current step and resolves with the best model so far
+ * @property {Model} [continueFrom]  continue training this model (same labels) instead of a new one
+ * @property {Record<string, BackendDecision>} [backendTrials]  `auto`'s earlier measurements by adapter (from `backendTrial` events), to skip measuring again
+ */
+
+/** @typedef {File | Blob | {name: string, bytes: Uint8Array}} DatasetInput */
+
+/** @typedef {{resolve: (value: any) => void, reject: (error: WebtuneError) => void}} Pending */
+
+/** Promise-based calls into the worker; progress goes to one listener at a time. */
+class Connection {
+  /** @param {URL} url */
+  constructor(url) {
+    this.worker = new Worker(url, { type: "module" });
+    /** @type {Map<number, Pending>} */
+    this.pending = new Map();
+    this.nextId = 1;
+    /** @type {(event: ProgressEvent) => void} */
+    this.onProgress = () => {};
+    /** @type {(error: WebtuneError) => void} */
+    this.onCrash = () => {};
+    /** @type {WebtuneError | null} */
+    this.dead = null;
+    this.worker.onmessage = (e) => {
+      const msg = e.data;
+      if (msg.type === "progress") return this.onProgress(msg.event);
+      const p = this.pending.get(msg.id);
+      if (!p) return;
+      this.pending.delete(msg.id);
+      if (msg.ok) p.resolve(msg.result);
+      else p.reject(new WebtuneError(msg.message, msg.kind || "internal"));
+    };
+    this.worker.onerror = (e) => {
+      e.preventDefault();
+      const err = new WebtuneError(`the engine's worker stopped: ${e.message || "unknown error"}`, "worker");
+      this.dead = err;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+      this.onCrash(err);
+    };
+  }
+
+  /**
+   * @param {string} type
+   * @param {Record<string, unknown>} [args]
+   * @param {Transferable[]} [transfer]
+   * @returns {Promise<any>}
+   */
+  call(type, args = {}, transfer = []) {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, type, ...args }, transfer);
+    });
+  }
+}
+
+/**
+ * @param {DatasetInput} input
+ * @returns {Promise<{name: string, bytes: Uint8Array}>}
+ */
+async function readInput(input) {
+  if (input instanceof Blob) {
+    const name = input instanceof File ? input.name : "dataset";
+    return { name, bytes: new Uint8Array(await input.arrayBuffer()) };
+  }
+  if (input && typeof input.name === "string" && input.bytes instanceof Uint8Array) {
+    return { name: input.name, bytes: input.bytes.slice() };
+  }
+  throw new WebtuneError("a dataset must be a File, a Blob or {name, bytes: Uint8Array}", "invalid");
+}
+
+/** A fine-tuning engine: one worker, one base model, any number of fine-tuned models. */
+export class Webtune {
+  /**
+   * Starts the worker and loads the base model (`options.model`).
+   * @param {CreateOptions} [options]
+   * @returns {Promise<Webtune>}
+   */
+  static async create(options = {}) {
+    const url = new URL("./worker.js", import.meta.url);
+    if (options.threads !== undefined) url.searchParams.set("threads", String(options.threads));
+    if (options.alwaysTrial) url.searchParams.set("trial", "always");
+    const tuner = new Webtune(new Connection(url), options.backend || "auto");
+    if (options.onCrash) tuner.connection.onCrash = options.onCrash;
+    const model = options.model === undefined ? DEFAULT_MODEL : options.model;
+    if (model) await tuner.loadModel(model, { onProgress: options.onProgress });
+    return tuner;
+  }
+
+  /**
+   * Opens an exported model zip (from `model.exportZip()` or `webtune train`) in a new engine.
+   * @param {Uint8Array | Blob} zip
+   * @param {Omit<CreateOptions, "model">} [options]
+   * @returns {Promise<Model>}
+   */
+  static async importZip(zip, options = {}) {
+    const tuner = await Webtune.create({ ...options, model: null });
+    return tuner.importZip(zip);
+  }
+
+  /**
+   * @param {Connection} connection
+   * @param {BackendChoice} backend
+   */
+  constructor(connection, backend) {
+    /** @private */
+    this.connection = connection;
+    /** @type {BackendChoice} the choice asked for */
+    this.choice = backend;
+    /** @type {BackendInfo | null} the backend in use, once a model is loaded */
+    this.backend = null;
+    /** @type {string} the base model's name */
+    this.modelName = "";
+    /** @type {boolean} whether the base model came from Cache Storage (no download) */
+    this.fromCache = false;
+    /** @private @type {boolean} */
+    this.training = false;
+  }
+
+  /**
+   * Loads (or replaces) the base model.
+   * @param {ModelSource} source
+   * @param {{onProgress?: (event: ProgressEvent) => void}} [options]
+   * @returns {Promise<BackendInfo>}
+   */
+  async loadModel(source, options = {}) {
+    const onProgress = options.onProgress || (() => {});
+    /** @type {{config: Uint8Array, tokenizer: Uint8Array, weights: Uint8Array}} */
+    let files;
+    let name;
+    if ("files" in source) {
+      files = source.files;
+      name = source.name || "local files";
+      this.fromCache = false;
+    } else {
+      let loaded;
+      try {
+        loaded = await loadModelFiles(String(source.base), {
+          sha256: source.sha256 || {},
+          onProgress: (p) => onProgress({ type: "download", ...p }),
+        });
+      } catch (e) {
+        throw new WebtuneError(e instanceof Error ? e.message : String(e), "network");
+      }
+      const [config, tokenizer, weights] = FILES.map((f) => loaded.files[f]);
+      files = { config, tokenizer, weights };
+      name = source.name || String(source.base);
+      this.fromCache = loaded.fromCache;
+    }
+    const res = await this.connection.call("loadModel", { ...files, backend: this.choice, name },
+      [files.config.buffer, files.tokenizer.buffer, files.weights.buffer]);
+    this.backend = res.backend;
+    this.modelName = name;
+    return res.backend;
+  }
+
+  /**
+   * Moves the base model and every fine-tuned model to another backend.
+   * @param {BackendChoice} choice
+   * @returns {Promise<BackendInfo>}
+   */
+  async switchBackend(choice) {
+    const res = await this.connection.call("switchBackend", { backend: choice });
+    this.choice = choice;
+    this.backend = res.backend;
+    return res.backend;
+  }
+
+  /**
+   * Reads a dataset file as training would: format, columns, preview, classes, and every problem
+   * with its line. Rejects only when the file cannot be read at all (`dataset`).
+   * @param {DatasetInput} file
+   * @param {DataOptions} [options]
+   * @returns {Promise<DatasetSummary>}
+   */
+  async inspect(file, options = {}) {
+    const { name, bytes } = await readInput(file);
+    return this.connection.call("inspect", { bytes, name, options }, [bytes.buffer]);
+  }
+
+  /**
+   * Fine-tunes a classifier on a labelled file. Resolves to the best model (by validation
+   * macro-F1); when `signal` aborts, training stops after the current step and the best model so
+   * far comes back (`model.training.cancelled` is true).
+   * @param {DatasetInput} file
+   * @param {TrainOptions} [options]
+   * @param {TrainCallOptions} [call]
+   * @returns {Promise<Model>}
+   */
+  async train(file, options = {}, call = {}) {
+    const { signal, onProgress, validation, continueFrom, backendTrials } = call;
+    if (signal && signal.aborted) throw new WebtuneError("training was cancelled before it started", "cancelled");
+    if (this.training) throw new WebtuneError("a training is already running on this engine", "invalid");
+    if (continueFrom && continueFrom.connection !== this.connection) {
+      throw new WebtuneError("continueFrom must be a model of this engine", "invalid");
+    }
+    const train = await readInput(file);
+    const valid = validation ? await readInput(validation) : null;
+    const stop = () => { this.connection.call("stop").catch(() => {}); };
+    this.training = true;
+    this.connection.onProgress = onProgress || (() => {});
+    signal?.addEventListener("abort", stop);
+    try {
+      const res = await this.connection.call("train", {
+        train: train.bytes, trainName: train.name,
+        valid: valid ? valid.bytes : null, validName: valid ? valid.name : null,
+        request: options, from: continueFrom ? continueFrom.id : null, backendTrials: backendTrials || {},
+      }, valid ? [train.bytes.buffer, valid.bytes.buffer] : [train.bytes.buffer]);
+      if (res.backend) this.backend = res.backend;
+      return new Model(this.connection, res);
+    } finally {
+      signal?.removeEventListener("abort", stop);
+      this.connection.onProgress = () => {};
+      this.training = false;
+    }
+  }
+
+  /**
+   * Opens an exported model zip on this engine's backend.
+   * @param {Uint8Array | Blob} zip
+   * @returns {Promise<Model>}
+   */
+  async importZip(zip) {
+    const bytes = zip instanceof Blob ? new Uint8Array(await zip.arrayBuffer()) : zip.slice();
+    const res = await this.connection.call("importModel", { zip: bytes, backend: this.choice }, [bytes.buffer]);
+    this.backend ??= res.backend;
+    return new Model(this.connection, res);
+  }
+
+  /** Stops the worker; this engine and its models are unusable afterwards. */
+  terminate() {
+    this.connection.worker.terminate();
+    this.connection.dead = new WebtuneError("this engine was terminated", "invalid");
+  }
+}
+
+/** A fine-tuned classifier, living in its engine's worker. */
+export class Model {
+  /**
+   * @param {Connection} connection
+   * @param {{id: number, labels: string[], training: TrainingRecord | null, backend: BackendInfo}} described
+   */
+  constructor(connection, described) {
+    /** The engine's worker (internal: `train`'s `continueFrom` checks it). */
+    this.connection = connection;
+    /** @readonly */
+    this.id = described.id;
+    /** @type {string[]} the classes, in the order of `probabilities` */
+    this.labels = described.labels;
+    /** @type {TrainingRecord | null} how it was trained, when known */
+    this.training = described.training;
+    /** @type {BackendInfo} */
+    this.backend = described.backend;
+  }
+
+  /**
+   * Classifies texts: one prediction per text.
+   * @param {string[]} texts
+   * @returns {Promise<Prediction[]>}
+   */
+  predict(texts) {
+    if (!Array.isArray(texts)) return Promise.reject(new WebtuneError("predict takes an array of texts", "invalid"));
+    return this.connection.call("predict", { model: this.id, texts });
+  }
+
+  /**
+   * The model as a zip in the sentence-transformers layout (Python loads it as it is).
+   * @param {{loraAdapter?: boolean}} [options]  also the LoRA adapters alone (PEFT layout)
+   * @returns {Promise<Uint8Array<ArrayBuffer>>}
+   */
+  exportZip(options = {}) {
+    return this.connection.call("exportModel", { model: this.id, loraAdapter: !!options.loraAdapter });
+  }
+
+  /** Frees the model's memory in the worker. */
+  async dispose() {
+    await this.connection.call("dispose", { model: this.id });
+  }
+}
