@@ -33,6 +33,10 @@ impl ModelFiles {
 }
 
 /// How inference batches are formed. Texts are sorted by length so a batch pads little.
+/// [`BatchLimits::DEFAULT`] is the one setting of every inference pass — embeddings, the
+/// frozen-feature cache, prediction, evaluation and validation, in the CLI and the browser, on
+/// either backend: `max_tokens` bounds a pass's activations whatever the texts' lengths, which is
+/// what the tightest place (a browser tab's wasm memory and its adapter's buffers) needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchLimits {
     /// At most this many texts per forward pass.
@@ -42,12 +46,26 @@ pub struct BatchLimits {
     pub max_tokens: usize,
 }
 
+impl BatchLimits {
+    /// 64 texts and 4,096 padded tokens a pass (about 25 MB of activations per layer for a
+    /// 384-wide model).
+    pub const DEFAULT: BatchLimits = BatchLimits {
+        max_batch: 64,
+        max_tokens: 4096,
+    };
+
+    /// The default with at most `max_batch` texts a pass (a user's `--batch`).
+    pub fn with_max_batch(max_batch: usize) -> Self {
+        BatchLimits {
+            max_batch: max_batch.max(1),
+            ..Self::DEFAULT
+        }
+    }
+}
+
 impl Default for BatchLimits {
     fn default() -> Self {
-        BatchLimits {
-            max_batch: 64,
-            max_tokens: 8192,
-        }
+        Self::DEFAULT
     }
 }
 

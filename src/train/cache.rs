@@ -94,17 +94,7 @@ impl FeatureCache {
             }
             Ok(())
         };
-        let rows = batched_rows(
-            encoded,
-            BatchLimits {
-                max_batch: 64,
-                max_tokens: 4096,
-            },
-            keep,
-            forward,
-            after,
-        )
-        .await?;
+        let rows = batched_rows(encoded, BatchLimits::DEFAULT, keep, forward, after).await?;
         Ok(FeatureCache {
             point,
             hidden,

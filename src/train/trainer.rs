@@ -142,8 +142,7 @@ impl Source<'_> {
             host.yield_now().await;
             Ok(())
         };
-        let rows =
-            batched_rows(encoded, BatchLimits::default(), |_| hidden, forward, after).await?;
+        let rows = batched_rows(encoded, BatchLimits::DEFAULT, |_| hidden, forward, after).await?;
         Ok(rows.concat())
     }
 }
@@ -174,7 +173,7 @@ async fn evaluate(
     };
     let rows = batched_rows(
         encoded,
-        BatchLimits::default(),
+        BatchLimits::DEFAULT,
         |_| k,
         forward,
         async |_| Ok(()),

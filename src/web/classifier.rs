@@ -73,11 +73,7 @@ impl WebClassifier {
     pub fn predict(&self, texts: Vec<String>) -> Promise {
         let c = Rc::clone(&self.inner);
         wasm_bindgen_futures::future_to_promise(async move {
-            let limits = BatchLimits {
-                max_batch: 32,
-                max_tokens: 4096,
-            };
-            to_js(&c.predict(&texts, limits).await?)
+            to_js(&c.predict(&texts, BatchLimits::DEFAULT).await?)
         })
     }
 

@@ -60,14 +60,12 @@ impl WebEngine {
     }
 
     /// Mean-pooled embeddings (L2-normalised with `normalize`): resolves to an Array of
-    /// Float32Array, one per text. `max_batch` bounds texts per forward pass.
+    /// Float32Array, one per text. `max_batch` bounds texts per forward pass (default: 64, and
+    /// 4,096 padded tokens; `BatchLimits::DEFAULT`).
     pub fn embed(&self, texts: Vec<String>, normalize: bool, max_batch: Option<usize>) -> Promise {
         let engine = Rc::clone(&self.engine);
         wasm_bindgen_futures::future_to_promise(async move {
-            let limits = BatchLimits {
-                max_batch: max_batch.unwrap_or(16).max(1),
-                ..BatchLimits::default()
-            };
+            let limits = max_batch.map_or(BatchLimits::DEFAULT, BatchLimits::with_max_batch);
             let vectors = engine.embed(&texts, normalize, limits).await?;
             let out = Array::new();
             for v in vectors {

@@ -1,0 +1,226 @@
+//! The command line's flags (clap), and the training flags as the one training request
+//! (`webtune::job::TrainRequest`) that the browser sends too.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use webtune::backend::BackendChoice;
+use webtune::job::{DataOptions, TrainRequest};
+use webtune::tokenize::DEFAULT_MAX_LEN;
+use webtune::train::{ClassWeighting, HeadInit, Schedule, Strategy, TrainConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "webtune",
+    version,
+    about = "Fine-tune and run BERT-family text classifiers with burn (CPU or wgpu)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Clone)]
+pub struct BackendArgs {
+    /// cpu, wgpu, or auto: for `train`, the faster of wgpu and the CPU on a trial of the run's
+    /// own first steps (any wgpu adapter, software too); elsewhere wgpu on a hardware GPU, else cpu.
+    #[arg(long, default_value = "cpu")]
+    pub backend: BackendChoice,
+}
+
+#[derive(Args, Clone)]
+pub struct DataArgs {
+    /// Text column: header name or 1-based number (detected when omitted).
+    #[arg(long)]
+    pub text_col: Option<String>,
+    /// Label column: header name or 1-based number (detected when omitted).
+    #[arg(long)]
+    pub label_col: Option<String>,
+    /// csv, tsv, jsonl or txt (label<TAB>text); from the extension or the content when omitted.
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Embed texts: one text per line on stdin, one JSON array per line on stdout.
+    Embed {
+        /// Folder with config.json, tokenizer.json and model.safetensors.
+        #[arg(long)]
+        model: PathBuf,
+        /// Print L2-normalised embeddings (what sentence-transformers' Normalize module gives).
+        #[arg(long)]
+        normalize: bool,
+        #[command(flatten)]
+        backend: BackendArgs,
+        /// Truncate texts to this many tokens.
+        #[arg(long, default_value_t = DEFAULT_MAX_LEN)]
+        max_len: usize,
+        /// Texts per forward pass.
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+    },
+    /// Fine-tune a classifier and write it (sentence-transformers layout) with metrics.json.
+    Train(Box<TrainArgs>),
+    /// Evaluate a fine-tuned model on a labelled file: JSON with accuracy, macro_f1, per-class
+    /// metrics and the confusion matrix.
+    Eval {
+        /// A model folder written by `webtune train`.
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
+        #[command(flatten)]
+        columns: DataArgs,
+        #[command(flatten)]
+        backend: BackendArgs,
+    },
+    /// Predict: one text per line on stdin, one JSON line per text on stdout with the label, the
+    /// class probabilities and the logits (in label order).
+    Predict {
+        #[arg(long)]
+        model: PathBuf,
+        #[command(flatten)]
+        backend: BackendArgs,
+    },
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// A base model folder (config.json, tokenizer.json, model.safetensors), or a model written
+    /// by `webtune train` to continue training it.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Training data (CSV, TSV, JSONL or label<TAB>text).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Validation data; without it a stratified part of --data is held out.
+    #[arg(long)]
+    pub valid: Option<PathBuf>,
+    #[command(flatten)]
+    pub columns: DataArgs,
+    /// auto (by the data's size: logreg below 32 examples a class, last2 below 1,000 examples,
+    /// else full), logreg (a logistic regression on frozen embeddings, fitted exactly), head,
+    /// lastK (e.g. last2), full, or lora[R][-lastK][-ffn] (e.g. lora8, lora8-last2-ffn).
+    #[arg(long, default_value = "auto")]
+    pub strategy: Strategy,
+    /// Epochs (default: from a budget of at least 70 optimiser steps, 4 epochs while under 3,000
+    /// steps, at most 30 epochs).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Peak learning rate of the head (default: 3e-3 for head, else 1e-3).
+    #[arg(long)]
+    pub lr_head: Option<f64>,
+    /// Peak learning rate of the encoder (default: 5e-5 for lastK, 2e-5 for full, 5e-4 for LoRA).
+    #[arg(long)]
+    pub lr_encoder: Option<f64>,
+    /// linear (warm-up then decay) or constant.
+    #[arg(long, default_value = "linear")]
+    pub schedule: Schedule,
+    /// Fraction of steps spent warming up.
+    #[arg(long, default_value_t = 0.1)]
+    pub warmup: f64,
+    #[arg(long, default_value_t = 0.01)]
+    pub weight_decay: f64,
+    /// Global gradient-norm clip; 0 disables clipping.
+    #[arg(long, default_value_t = 1.0)]
+    pub max_grad_norm: f64,
+    /// Fraction of --data held out for validation when --valid is not given (at least 8 examples
+    /// a class, at most a quarter of one; 0 holds nothing out).
+    #[arg(long, default_value_t = 0.15)]
+    pub valid_fraction: f64,
+    /// Stop after this many epochs without a better validation macro-F1; 0 never stops early
+    /// (default: a quarter of the epochs, at least 2, never before a third of them).
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// How a new head starts when the encoder trains: fitted (at a logistic regression on the
+    /// frozen embeddings), random, or auto (fitted below 1,000 examples, random from there).
+    #[arg(long, default_value = "auto")]
+    pub head_init: HeadInit,
+    /// Try a few configurations (strategies, learning rates, epochs) on the validation data,
+    /// print the table of trials and keep the best (for a few hundred rows or more: on fewer,
+    /// a held-out split ranks them by noise and the defaults do better).
+    #[arg(long)]
+    pub search: bool,
+    /// auto (balanced when the largest class is more than 3× the smallest), none or balanced.
+    #[arg(long, default_value = "auto")]
+    pub class_weights: ClassWeighting,
+    #[arg(long, default_value_t = DEFAULT_MAX_LEN)]
+    pub max_len: usize,
+    /// Run the frozen layers every step instead of caching their output.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Largest frozen-feature cache, MB.
+    #[arg(long)]
+    pub cache_limit_mb: Option<u64>,
+    /// Disable dropout (exactly reproducible runs).
+    #[arg(long)]
+    pub no_dropout: bool,
+    /// Also write LoRA adapters alone (PEFT layout) under OUT/adapter/.
+    #[arg(long)]
+    pub lora_adapter: bool,
+    /// Output folder for the model; metrics.json goes beside its files.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print only epoch summaries.
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+impl DataArgs {
+    pub fn options(&self) -> DataOptions {
+        DataOptions {
+            format: self.format.clone(),
+            text_column: self.text_col.clone(),
+            label_column: self.label_col.clone(),
+        }
+    }
+}
+
+/// A folder's own name (`all-MiniLM-L6-v2`), as the record names the base model.
+fn folder_name(path: &Path) -> String {
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into(),
+    )
+}
+
+impl TrainArgs {
+    /// The flags as the one training request every front end sends.
+    pub fn request(&self) -> TrainRequest {
+        TrainRequest {
+            data: self.columns.options(),
+            settings: TrainConfig {
+                strategy: self.strategy,
+                epochs: self.epochs,
+                batch_size: self.batch,
+                lr_head: self.lr_head,
+                lr_encoder: self.lr_encoder,
+                weight_decay: self.weight_decay,
+                schedule: self.schedule,
+                warmup_fraction: self.warmup,
+                max_grad_norm: (self.max_grad_norm > 0.0).then_some(self.max_grad_norm),
+                seed: self.seed,
+                valid_fraction: self.valid_fraction,
+                patience: self.patience,
+                class_weighting: self.class_weights,
+                max_len: self.max_len,
+                cache: !self.no_cache,
+                cache_limit_bytes: self.cache_limit_mb.map(|mb| mb * 1_000_000),
+                dropout: !self.no_dropout,
+                head_init: self.head_init,
+                search: self.search,
+                notes: Vec::new(),
+            },
+            base_model: Some(folder_name(&self.model)),
+            unknown: Default::default(),
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! `webtune train`: the training request from the flags, `auto`'s trial of both devices, the one
+//! training job (`webtune::job`), then the model folder and `metrics.json`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use burn::prelude::Device;
+use serde_json::json;
+use web_time::Instant;
+use webtune::Result;
+use webtune::backend::{self, BackendKind};
+use webtune::data::LabelSet;
+use webtune::engine::{Engine, ModelFiles};
+use webtune::export::{self, ExportMeta};
+use webtune::job::{self, DataFile};
+use webtune::model::Head;
+use webtune::train::trial;
+
+use crate::args::TrainArgs;
+use crate::cli::{init_backend, io_err, is_exported, read_file};
+use crate::progress::{CliHost, describe_step_cost, peak_rss_bytes};
+
+pub fn train(args: &TrainArgs) -> Result<()> {
+    let mut backend = init_backend(&args.backend)?;
+    // `auto` where it can go either way (`backend::decide`): the model goes on both devices and a
+    // trial of the run's own steps decides (below, once the data is read).
+    let other = match (backend.info.trial, backend.info.backend) {
+        (false, _) => None,
+        (true, BackendKind::Wgpu) => Some(backend::cpu("")),
+        (true, BackendKind::Cpu) => Some(backend::native_gpu()?),
+    };
+    let request = args.request();
+    request.validate()?;
+
+    // Base model, or a previous webtune model to continue: read once, loaded onto each device
+    // that needs it (two for `auto`'s trial).
+    enum Source {
+        Base(ModelFiles),
+        Exported(BTreeMap<String, Vec<u8>>),
+    }
+    let source = if is_exported(&args.model) {
+        Source::Exported(export::read_dir(&args.model)?)
+    } else {
+        Source::Base(ModelFiles::read_dir(&args.model)?)
+    };
+    let load = |device: &Device| -> Result<(Engine, Option<Head>, Option<LabelSet>)> {
+        match &source {
+            Source::Exported(files) => {
+                let c = export::import(files, device)?;
+                Ok((c.engine, Some(c.head), Some(c.labels)))
+            }
+            Source::Base(files) => Ok((Engine::load(files, device, args.max_len)?, None, None)),
+        }
+    };
+    let (mut base, mut head, fixed_labels) = load(&backend.device)?;
+    if let Some(labels) = &fixed_labels {
+        eprintln!(
+            "webtune: continuing from {} ({} labels)",
+            args.model.display(),
+            labels.len()
+        );
+    }
+
+    let train_bytes = read_file(&args.data)?;
+    let valid_bytes = args.valid.as_deref().map(read_file).transpose()?;
+    let (train_name, valid_name) = (
+        args.data.display().to_string(),
+        args.valid.as_ref().map(|p| p.display().to_string()),
+    );
+    let job = request.prepare(
+        DataFile {
+            name: &train_name,
+            bytes: &train_bytes,
+        },
+        valid_name
+            .as_deref()
+            .zip(valid_bytes.as_deref())
+            .map(|(name, bytes)| DataFile { name, bytes }),
+        fixed_labels.as_ref(),
+    )?;
+    let f = &job.file;
+    eprintln!(
+        "webtune: {}: {} examples ({} format, text column \"{}\", label column \"{}\")",
+        f.name, f.rows, f.format, f.text_column, f.label_column
+    );
+    let (train_set, config) = (&job.train, &job.config);
+
+    if let Some(other) = other {
+        let (other_base, other_head, _) = load(&other.device)?;
+        let here = (backend, base, head);
+        let there = (other, other_base, other_head);
+        let (cpu, gpu) = if here.0.info.backend == BackendKind::Cpu {
+            (here, there)
+        } else {
+            (there, here)
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let api = gpu
+            .0
+            .info
+            .adapter
+            .as_ref()
+            .map_or("wgpu", |a| a.api.as_str());
+        let cpu_label = format!(
+            "CPU {threads} thread{}",
+            if threads == 1 { "" } else { "s" }
+        );
+        let gpu_label = format!("wgpu/{api}");
+        let cpu_t = pollster::block_on(trial::time_steps(
+            &cpu.1,
+            train_set,
+            config,
+            BackendKind::Cpu,
+            &cpu_label,
+            None,
+        ))?;
+        // The GPU gets twice the CPU's whole trial (at least 2 s): past that it has lost.
+        let gpu_t = pollster::block_on(trial::time_steps(
+            &gpu.1,
+            train_set,
+            config,
+            BackendKind::Wgpu,
+            &gpu_label,
+            Some((2.0 * cpu_t.seconds).max(2.0)),
+        ))?;
+        let choice = trial::choose(&gpu_t, &cpu_t);
+        eprintln!(
+            "webtune: backend trial ({:.1} s on the CPU, {:.1} s on {}): {}",
+            cpu_t.seconds,
+            gpu_t.seconds,
+            gpu.0
+                .info
+                .adapter
+                .as_ref()
+                .map_or("the wgpu adapter", |a| a.name.as_str()),
+            choice.reason
+        );
+        (backend, base, head) = if choice.backend == BackendKind::Wgpu {
+            gpu
+        } else {
+            cpu
+        };
+        backend.info.reason = choice.reason;
+        eprintln!("webtune: backend {}", backend.info.describe());
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::Relaxed) {
+                std::process::exit(130);
+            }
+            eprintln!("\nwebtune: stopping after this step (Ctrl-C again to quit now)");
+        });
+    }
+    let mut host = CliHost {
+        quiet: args.quiet,
+        stop,
+        last_print: Instant::now(),
+        cache_started: None,
+        cache_seconds: 0.0,
+        rss_samples: Vec::new(),
+    };
+    let started = Instant::now();
+    let trained = pollster::block_on(job::run(&base, head, &job, &mut host))?;
+    let train_seconds = started.elapsed().as_secs_f64();
+    let (classifier, outcome, training) = (trained.classifier, trained.outcome, trained.record);
+    let meta = ExportMeta {
+        training: Some(training.to_json()),
+        adapter: args.lora_adapter,
+    };
+    let files = pollster::block_on(export::export(&classifier, &meta))?;
+    export::write_dir(&files, &args.out)?;
+    let epoch_seconds: Vec<f64> = outcome.epochs.iter().map(|e| e.train_seconds).collect();
+    let metrics = json!({
+        "labels": outcome.labels.names(),
+        "training": training,
+        "backend": backend.info,
+        "cache": outcome.cache,
+        "cache_seconds": host.cache_seconds,
+        "epochs": outcome.epochs,
+        "epoch_seconds": epoch_seconds,
+        "train_seconds": train_seconds,
+        "cancelled": outcome.cancelled,
+        "stopped_early": outcome.stopped_early,
+        "step_losses": outcome.step_losses,
+        "peak_rss_bytes": peak_rss_bytes(),
+        "rss_samples": host.rss_samples,
+    });
+    let path = args.out.join("metrics.json");
+    std::fs::write(
+        &path,
+        serde_json::to_vec_pretty(&metrics).expect("serialisable"),
+    )
+    .map_err(io_err(&path.display().to_string()))?;
+    if let Some(cost) = &outcome.step_cost {
+        eprintln!("webtune: {}", describe_step_cost(cost));
+    }
+    eprintln!("webtune: wrote {} and metrics.json", args.out.display());
+    Ok(())
+}
