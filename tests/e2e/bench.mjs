@@ -76,15 +76,22 @@ async function run(backend, threads, strategy, seed) {
     await page.waitForTimeout(500);
     const start = Date.now();
     await page.click("#train-button");
-    await page.waitForFunction(() => window.__webtuneHistory && window.__webtuneHistory.finished, null, { polling: 1000 });
+    await page.waitForFunction(() => /^(Finished|Stopped)/.test(document.getElementById("progress-text").textContent), null, { polling: 1000 });
     const wall = (Date.now() - start) / 1000;
-    const h = await page.evaluate(() => window.__webtuneHistory);
-    if (valid && (h.started.validExamples !== valid.rows || h.started.trainExamples !== train.rows)) {
-      throw new Error(`expected ${train.rows} training / ${valid.rows} validation examples, got ${h.started.trainExamples} / ${h.started.validExamples}`);
+    // What the page shows: the run's line ("last2: 2000 training / 872 validation examples, …")
+    // and its table of epochs.
+    const info = await page.locator("#run-info").innerText();
+    const sizes = /(\d+) training \/ (\d+) validation examples/.exec(info);
+    if (!sizes) throw new Error(`no example counts in "${info}"`);
+    if (valid && (Number(sizes[2]) !== valid.rows || Number(sizes[1]) !== train.rows)) {
+      throw new Error(`expected ${train.rows} training / ${valid.rows} validation examples, got ${sizes[1]} / ${sizes[2]}`);
     }
-    const epochs = h.epochs.map((e) => ({
-      epoch: e.epoch, train_loss: e.trainLoss, train_seconds: e.trainSeconds, seconds: e.seconds,
-      examples_per_sec: e.examplesPerSec, accuracy: e.valid.accuracy, macro_f1: e.valid.macroF1,
+    const rows = await page.locator("#epochs-table tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    const number = (t) => (t === "–" ? null : parseFloat(t));
+    const epochs = rows.map(([epoch, trainLoss, , accuracy, macroF1, trainSeconds, seconds, examplesPerSec]) => ({
+      epoch: number(epoch.replace("★ ", "")), train_loss: number(trainLoss), train_seconds: number(trainSeconds),
+      seconds: number(seconds), examples_per_sec: number(examplesPerSec), accuracy: number(accuracy) / 100,
+      macro_f1: number(macroF1),
     }));
     const last = epochs[epochs.length - 1];
     const later = epochs.slice(1).map((e) => e.train_seconds);
@@ -95,7 +102,7 @@ async function run(backend, threads, strategy, seed) {
       accuracy: last.accuracy, macro_f1: last.macro_f1, epochs,
       first_epoch_seconds: epochs[0].seconds,
       mean_later_epoch_train_seconds: later.length ? later.reduce((a, b) => a + b, 0) / later.length : null,
-      cache: h.started.cache, plan: h.started.plan, wall_seconds: wall, page_errors: errors,
+      run: info, plan: await page.locator("#plan").innerText(), wall_seconds: wall, page_errors: errors,
     };
     log(`${backend}${threads ? ` threads=${threads}` : ""} ${strategy} seed ${seed}: accuracy ${(100 * last.accuracy).toFixed(2)} %, ` +
       `${epochs[0].examples_per_sec.toFixed(1)} examples/s in epoch 1, ` +

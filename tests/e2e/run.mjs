@@ -93,7 +93,8 @@ async function tinyRun(backend, query = "", k = 1, onPage = page) {
     await page.waitForFunction(() => /dispatches per step/.test(document.getElementById("progress-text").textContent));
     assert.match(await text("#progress-text"), /WebGPU: \d+ dispatches per step for \d+ tensor operations \(fused\)/);
   }
-  const rate = await page.evaluate(() => window.__webtuneStats.examplesPerSec);
+  // The last epoch's examples/s, from the page's table of epochs.
+  const rate = Number(await page.locator("#epochs-table tbody tr").last().locator("td").last().innerText());
   log(`${backend} run finished:`, await text("#progress-text"), `${rate.toFixed(2)} examples/s`);
   assert.notEqual(await text("#val-accuracy"), "–");
   return { status, firstStepMs, rate };
@@ -139,10 +140,10 @@ Object.assign(timings, {
   assert.match(keys[0], /swiftshader/i);
   assert.equal(remembered[keys[0]].backend, "cpu");
   // The next run reuses it.
-  await page.evaluate(() => { window.__webtuneHistory = null; });
   await page.click("#train-button");
   await page.waitForFunction(() => /measured on an earlier run/.test(document.getElementById("backend-status").textContent));
-  await page.waitForFunction(() => window.__webtuneHistory && window.__webtuneHistory.finished);
+  await page.waitForFunction(() => /^Epoch /.test(document.getElementById("progress-text").textContent));
+  await waitTrained();
   timings.backendTrialMs = Date.now() - start;
 }
 

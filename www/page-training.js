@@ -1,0 +1,183 @@
+// The training view: the settings as the library's options, the run with its progress bar, plan,
+// chart and search trials, and Stop (an AbortSignal: the best model so far is kept).
+import { TrainingChart } from "./chart.js";
+import { $, state, updateButtons } from "./page-state.js";
+import { showError, clearError, hintFor, setBackendStatus, fillTable, fmtSeconds } from "./page-status.js";
+import { columnOptions } from "./page-dataset.js";
+import { renderEpoch, renderEpochs, renderRunInfo } from "./page-results.js";
+import { runPrediction } from "./page-try.js";
+import { useModel, persistModel } from "./page-saved.js";
+
+const chart = new TrainingChart($("chart"));
+
+/** The training options the controls say (empty fields: the engine decides from the data). */
+export function trainOptions() {
+  const num = (id) => Number($(id).value);
+  const kind = $("strategy").value;
+  const strategy = kind === "last" ? `last${num("last-k")}` : kind === "lora" ? `lora${num("lora-rank")}` : kind;
+  const optional = (id) => ($(id).value.trim() === "" ? null : num(id));
+  return {
+    ...columnOptions(),
+    strategy,
+    epochs: optional("epochs"),
+    batchSize: num("batch-size"),
+    lrHead: optional("lr-head"),
+    lrEncoder: optional("lr-encoder"),
+    validFraction: num("valid-fraction"),
+    seed: num("seed"),
+    maxLen: num("max-len"),
+    patience: optional("patience"),
+    search: $("search").checked,
+  };
+}
+
+/** The plan the engine made before training: strategy, epochs × steps, early stopping, and why. */
+export function renderPlan(plan) {
+  const ul = $("plan");
+  ul.replaceChildren(...(plan ? plan.summary : []).map((line) => {
+    const li = document.createElement("li");
+    li.textContent = line;
+    return li;
+  }));
+  ul.hidden = !plan;
+}
+
+/** The search's trials so far, the kept one marked. */
+export function renderTrials(trials) {
+  const t = $("trials");
+  t.hidden = trials.length === 0;
+  if (!trials.length) return;
+  const best = trials.reduce((b, x, i) => (x.validMacroF1 > trials[b].validMacroF1 ? i : b), 0);
+  fillTable(t, ["settings", "validation accuracy", "macro-F1", "best epoch", "time"],
+    trials.map((x, i) => [(x.chosen || i === best ? "★ " : "") + x.settings, `${(100 * x.validAccuracy).toFixed(1)}%`,
+      x.validMacroF1.toFixed(3), x.bestEpoch ?? "–", fmtSeconds(x.seconds)]));
+  t.createCaption().textContent = "Search: trials on the validation data (★ best so far)";
+}
+
+/** `auto`'s WebGPU-against-CPU trials, by adapter: measured once, then reused. */
+export function backendTrials() {
+  try { return JSON.parse(localStorage.getItem("webtune.backendTrials") || "{}"); } catch { return {}; }
+}
+
+export function onProgress(ev) {
+  if (ev.type === "backendTrial") {
+    localStorage.setItem("webtune.backendTrials", JSON.stringify({ ...backendTrials(), [ev.key]: ev.decision }));
+    return;
+  }
+  if (ev.type === "backend") return setBackendStatus(ev.info);
+  if (ev.type === "backendTrialStarted") {
+    $("progress-text").textContent = "Measuring WebGPU against the CPU on this run's first steps…";
+    return;
+  }
+  const bar = $("progress-bar");
+  const text = $("progress-text");
+  switch (ev.type) {
+    case "started":
+      // A search starts once per trial: the curves restart, the table of trials stays.
+      state.history = { steps: [], epochs: [], started: ev, labels: ev.labels, trials: state.history.trials || [] };
+      renderPlan(ev.plan);
+      renderRunInfo(ev);
+      renderEpochs([]);
+      chart.reset(ev.totalSteps, ev.stepsPerEpoch);
+      bar.max = ev.totalSteps; bar.value = 0;
+      text.textContent = `${ev.strategy}: ${ev.trainExamples} training / ${ev.validExamples} validation examples; ` +
+        (ev.cache.enabled ? `caching ${ev.cache.what} (${(ev.cache.bytes / 1e6).toFixed(1)} MB)…` : `no cache: ${ev.cache.reason}`);
+      break;
+    case "caching":
+      text.textContent = `Preparing frozen features: ${ev.done} / ${ev.total} examples`;
+      break;
+    case "step":
+      bar.value = ev.step;
+      state.history.steps.push([ev.step, ev.loss]);
+      chart.addStep(ev.step, ev.loss);
+      text.textContent = `Epoch ${ev.epoch} · step ${ev.step}/${ev.totalSteps} · loss ${ev.loss.toFixed(4)} · ` +
+        `${ev.examplesPerSec.toFixed(1)} examples/s · ETA ${fmtSeconds(ev.etaSeconds)}`;
+      break;
+    case "epoch": {
+      state.history.epochs.push(ev);
+      const v = ev.valid;
+      chart.addEpoch(ev.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macroF1 } : {});
+      renderEpoch(ev, state.history.labels);
+      renderEpochs(state.history.epochs);
+      break;
+    }
+    case "trial":
+      state.history.trials.push(ev.trial);
+      renderTrials(state.history.trials);
+      break;
+    case "finished":
+      state.history.finished = ev;
+      if (state.history.started && state.history.started.totalSteps === 0) {
+        text.textContent = `Finished: logistic regression fitted in ${fmtSeconds(ev.seconds)}` +
+          (state.history.started.validExamples ? "; metrics on the validation data." : "; metrics from 5-fold cross-validation.");
+        break;
+      }
+      text.textContent = `${ev.cancelled ? "Stopped" : ev.stoppedEarly ? "Stopped early (no better validation F1)" : "Finished"} after ` +
+        `${ev.epochsRun} epoch${ev.epochsRun === 1 ? "" : "s"} in ${fmtSeconds(ev.seconds)}` +
+        (ev.bestEpoch ? `; keeping epoch ${ev.bestEpoch}, the best on validation.` : ".");
+      break;
+  }
+}
+
+export async function train() {
+  if (!state.dataset || state.training) return;
+  clearError();
+  const abort = new AbortController();
+  state.training = abort;
+  updateButtons();
+  state.history = { steps: [], epochs: [], started: null, trials: [] };
+  renderTrials([]);
+  const resume = $("continue-training").checked && state.model;
+  try {
+    const model = await state.tuner.train(state.dataset, trainOptions(), {
+      validation: state.valid || undefined, onProgress, signal: abort.signal,
+      continueFrom: resume ? state.model : undefined, backendTrials: backendTrials(),
+    });
+    await useModel(model);
+    const cost = model.training && model.training.stepCost;
+    if (cost) $("progress-text").textContent += " " + describeStepCost(cost);
+    await persistModel();
+  } catch (e) {
+    $("progress-text").textContent = `Training failed: ${e.message}`;
+    showError(`Training failed: ${e.message}`, hintFor(e));
+  }
+  state.training = null;
+  updateButtons();
+  runPrediction();
+}
+
+/** What a training step cost WebGPU (counted by the engine; absent on the CPU backend). */
+export function describeStepCost(c) {
+  const fused = c.operationsPerStep != null
+    ? ` for ${Math.round(c.operationsPerStep)} tensor operations (fused)` : "";
+  const pool = c.poolReservedPeakBytes ? `, ${Math.round(c.poolReservedPeakBytes / 2 ** 20)} MiB of GPU memory` : "";
+  return `WebGPU: ${Math.round(c.dispatchesPerStep)} dispatches per step${fused}${pool}.`;
+}
+
+/** Shows a kept run again (a model restored after a reload): the chart, the metrics, the epochs. */
+export function replayHistory(h) {
+  if (!h.started) return;
+  chart.reset(h.started.totalSteps, h.started.stepsPerEpoch);
+  for (const [s, l] of h.steps) chart.losses.push([s, l]);
+  for (const e of h.epochs) {
+    const v = e.valid;
+    chart.addEpoch(e.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macroF1 } : {});
+    renderEpoch(e, h.labels);
+  }
+  renderRunInfo(h.started);
+  renderEpochs(h.epochs);
+  renderPlan(h.started.plan);
+}
+
+export function wireTraining() {
+  $("strategy").addEventListener("change", () => {
+    $("last-k-label").hidden = $("strategy").value !== "last";
+    $("lora-rank-label").hidden = $("strategy").value !== "lora";
+  });
+  $("train-button").addEventListener("click", train);
+  $("stop-button").addEventListener("click", () => {
+    if (!state.training) return;
+    $("progress-text").textContent = "Stopping after this step…";
+    state.training.abort();
+  });
+}
