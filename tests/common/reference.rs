@@ -1,6 +1,7 @@
 //! Comparisons with the PyTorch reference (`../shared/golden/minilm-l6-v2.json`, written by
-//! `scripts/golden_reference.py`) that native and browser tests share: numeric helpers and one training step checked on any device. No file
-//! system and no blocking here, so `tests/web.rs` includes this file as it is.
+//! `scripts/golden_reference.py`) that native and browser tests share: numeric helpers and one
+//! training step checked on any device. No file system and no blocking here, so `tests/web.rs`
+//! includes this file as it is.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
