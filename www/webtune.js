@@ -328,7 +328,14 @@ export class Webtune {
    */
   static async importZip(zip, options = {}) {
     const tuner = await Webtune.create({ ...options, model: null });
-    return tuner.importZip(zip);
+    try {
+      const model = await tuner.importZip(zip);
+      model.engine = tuner; // its own engine: `dispose` stops it
+      return model;
+    } catch (e) {
+      tuner.terminate();
+      throw e;
+    }
   }
 
   /**
@@ -484,6 +491,8 @@ export class Model {
     this.training = described.training;
     /** @type {BackendInfo} */
     this.backend = described.backend;
+    /** @type {Webtune | null} the engine `Webtune.importZip` started for this model alone */
+    this.engine = null;
   }
 
   /**
@@ -505,8 +514,9 @@ export class Model {
     return this.connection.call("exportModel", { model: this.id, loraAdapter: !!options.loraAdapter });
   }
 
-  /** Frees the model's memory in the worker. */
+  /** Frees the model's memory in the worker (and stops the worker `Webtune.importZip` started for it). */
   async dispose() {
+    if (this.engine) return this.engine.terminate();
     await this.connection.call("dispose", { model: this.id });
   }
 }

@@ -329,9 +329,13 @@ if (PAGE_UNISOLATED) {
     const preds = await model.predict(texts);
     const zip = await model.exportZip();
     const again = await Webtune.importZip(zip, { backend: "cpu" });
+    const againPreds = await again.predict(texts);
+    await again.dispose(); // its own worker stops
+    const afterDispose = await kindOf(again.predict(texts));
+    tuner.terminate();
     return {
       early, bad, badOption, events: [...new Set(events)], labels: model.labels, training: model.training,
-      preds, again: await again.predict(texts), zipMagic: String.fromCharCode(zip[0], zip[1]),
+      preds, again: againPreds, afterDispose, zipMagic: String.fromCharCode(zip[0], zip[1]),
     };
   }, readFileSync(tiny, "utf8"));
   log("library:", JSON.stringify({ early: r.early, bad: r.bad, badOption: r.badOption, events: r.events, epochs: r.training.epochs.length }));
@@ -351,6 +355,7 @@ if (PAGE_UNISOLATED) {
   assert.deepEqual(r.labels.slice().sort(), ["neg", "pos"]);
   assert.equal(r.zipMagic, "PK");
   assert.deepEqual(r.again, r.preds, "the exported zip predicts the same after Webtune.importZip");
+  assert.equal(r.afterDispose.kind, "invalid", "a disposed model says so");
   await lib.close();
 }
 
