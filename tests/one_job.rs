@@ -2,6 +2,7 @@
 //! CLI's flags or from the page's camelCase JSON, gives the same `webtune.json` and the same
 //! weights. The browser side is driven here as the facade drives it — JSON through the boundary's
 //! key conversion, `TrainRequest::prepare`, `job::run`, the export — so the test runs natively.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
