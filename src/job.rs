@@ -3,6 +3,7 @@
 //! labels, hold out validation data, train — and get the same [`TrainingRecord`], so the
 //! exported `webtune.json` does not depend on which front end wrote it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -201,6 +202,19 @@ impl TrainingRecord {
     }
 }
 
+/// The base model truncating texts at `max_len` tokens (at most the model's positions), so that
+/// training, prediction and the export all use the request's limit whichever length the front end
+/// loaded the model with (the CLI loads it at `--max-len`, the page once at the default).
+fn at_max_len(engine: &Engine, max_len: usize) -> Result<Cow<'_, Engine>> {
+    let max_len = max_len.min(engine.config.max_position_embeddings);
+    if max_len == engine.tokenizer.max_len() {
+        return Ok(Cow::Borrowed(engine));
+    }
+    let mut e = engine.clone();
+    e.tokenizer = engine.tokenizer.with_max_len(max_len)?;
+    Ok(Cow::Owned(e))
+}
+
 /// A path's last part: the record names files, never the folders they were in.
 fn base_name(name: &str) -> String {
     name.rsplit(['/', '\\']).next().unwrap_or(name).to_string()
@@ -221,11 +235,14 @@ pub async fn run(
     job: &PreparedJob,
     host: &mut dyn TrainHost,
 ) -> Result<Trained> {
+    let engine = &*at_max_len(engine, job.config.max_len)?;
     let (outcome, trials) =
         crate::train::fit(engine, head, &job.train, &job.valid, &job.config, host).await?;
+    let mut config = outcome.config.clone();
+    config.max_len = engine.tokenizer.max_len();
     let record = TrainingRecord {
         strategy: outcome.config.strategy.to_string(),
-        config: outcome.config.clone(),
+        config,
         plan: outcome.plan.clone(),
         cross_validation: outcome.cross_validation.clone(),
         base_model: job.base_model.clone(),

@@ -43,7 +43,25 @@ fn webtune_json(files: &BTreeMap<String, Vec<u8>>) -> Value {
 
 #[test]
 fn the_cli_and_the_browsers_request_write_the_same_model() {
-    let dir = std::env::temp_dir().join(format!("webtune-one-job-{}", std::process::id()));
+    same_model_from_both(None);
+}
+
+/// The page loads the model once at the default length; a request's `maxLen` still governs
+/// training, prediction and the export, as `--max-len` does for the CLI.
+#[test]
+fn a_max_len_in_the_request_is_the_models_in_both_front_ends() {
+    let webtune = same_model_from_both(Some(64));
+    assert_eq!(webtune["max_seq_length"], 64);
+    assert_eq!(webtune["training"]["config"]["max_len"], 64);
+}
+
+/// Trains once through the CLI binary and once as the page's request does; returns `webtune.json`.
+fn same_model_from_both(max_len: Option<usize>) -> Value {
+    let dir = std::env::temp_dir().join(format!(
+        "webtune-one-job-{}-{}",
+        std::process::id(),
+        max_len.unwrap_or(0)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let data = dir.join("tiny-sentiment.csv");
     let valid = dir.join("tiny-valid.csv");
@@ -79,16 +97,25 @@ fn the_cli_and_the_browsers_request_write_the_same_model() {
         ])
         .args(["--lr-head", "0.01", "--no-dropout", "--out"])
         .arg(&out)
+        .args(
+            max_len
+                .map(|n| ["--max-len".to_string(), n.to_string()])
+                .into_iter()
+                .flatten(),
+        )
         .status()
         .expect("the CLI runs");
     assert!(status.success());
     let cli = export::read_dir(&out).unwrap();
 
     // What the page sends (www/webtune.js builds it from the library's options).
-    let page_json = serde_json::json!({
+    let mut page_json = serde_json::json!({
         "strategy": "head", "epochs": 3, "batchSize": 8, "seed": 5, "lrHead": 0.01,
         "dropout": false, "baseModel": "all-MiniLM-L6-v2",
     });
+    if let Some(n) = max_len {
+        page_json["maxLen"] = n.into();
+    }
     let request: TrainRequest = serde_json::from_value(webtune::case::to_snake(page_json)).unwrap();
     let engine = Engine::load(
         &common::model_files(),
@@ -150,4 +177,5 @@ fn the_cli_and_the_browsers_request_write_the_same_model() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    a
 }

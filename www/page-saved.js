@@ -3,7 +3,7 @@
 import { saveModel, loadSaved, clearSaved } from "./store.js";
 import { $, state, updateButtons } from "./page-state.js";
 import { showError, clearError } from "./page-status.js";
-import { replayHistory } from "./page-training.js";
+import { clearRun, replayHistory } from "./page-training.js";
 import { runPrediction } from "./page-try.js";
 
 /** Makes `model` the page's model, freeing the one it replaces. */
@@ -37,13 +37,20 @@ export async function restoreSaved() {
   if (!entry) return;
   try {
     await useModel(await state.tuner.importZip(entry.zip));
-    state.history = entry.history || state.history;
-    if (state.history.started) {
-      replayHistory(state.history);
-      $("progress-text").textContent = "Restored the last trained model and its training history.";
-    }
   } catch (e) {
     $("saved-status").textContent = `The kept model could not be restored: ${e.message}`;
+    return updateButtons();
+  }
+  if (entry.history && entry.history.started) {
+    try {
+      state.history = entry.history;
+      replayHistory(state.history);
+      $("progress-text").textContent = "Restored the last trained model and its training history.";
+    } catch {
+      // A history kept by an older page (other field names): the model is back without it.
+      clearRun();
+      $("progress-text").textContent = "Restored the last trained model (its training history could not be shown).";
+    }
   }
   updateButtons();
 }
@@ -70,6 +77,7 @@ export async function importModel(file) {
   try {
     const model = await state.tuner.importZip(file);
     await useModel(model);
+    clearRun(); // the views showed the previous run, not this model's
     $("progress-text").textContent = `Loaded ${file.name}: ${model.labels.length} classes (${model.labels.join(", ")}).`;
     await persistModel();
   } catch (e) {

@@ -125,8 +125,7 @@ export async function train() {
   const abort = new AbortController();
   state.training = abort;
   updateButtons();
-  state.history = { steps: [], epochs: [], started: null, trials: [] };
-  renderTrials([]);
+  clearRun(); // the previous run's plan, chart and metrics go: this run's come with its events
   const resume = $("continue-training").checked && state.model;
   try {
     const model = await state.tuner.train(state.dataset, trainOptions(), {
@@ -138,8 +137,12 @@ export async function train() {
     if (cost) $("progress-text").textContent += " " + describeStepCost(cost);
     await persistModel();
   } catch (e) {
-    $("progress-text").textContent = `Training failed: ${e.message}`;
-    showError(`Training failed: ${e.message}`, hintFor(e));
+    if (e.kind === "cancelled") {
+      $("progress-text").textContent = `Stopped: ${e.message}${state.model ? "; the previous model is kept" : ""}.`;
+    } else {
+      $("progress-text").textContent = `Training failed: ${e.message}`;
+      showError(`Training failed: ${e.message}`, hintFor(e));
+    }
   }
   state.training = null;
   updateButtons();
@@ -152,6 +155,19 @@ export function describeStepCost(c) {
     ? ` for ${Math.round(c.operationsPerStep)} tensor operations (fused)` : "";
   const pool = c.poolReservedPeakBytes ? `, ${Math.round(c.poolReservedPeakBytes / 2 ** 20)} MiB of GPU memory` : "";
   return `WebGPU: ${Math.round(c.dispatchesPerStep)} dispatches per step${fused}${pool}.`;
+}
+
+/** Clears the run's views: plan, run line, chart, metrics, epochs (a model from a zip has no run here). */
+export function clearRun() {
+  state.history = { steps: [], epochs: [], started: null, trials: [] };
+  chart.reset();
+  renderPlan(null);
+  renderTrials([]);
+  renderRunInfo(null);
+  renderEpochs([]);
+  $("val-accuracy").textContent = "–";
+  $("val-f1").textContent = "–";
+  for (const id of ["confusion", "per-class"]) $(id).replaceChildren();
 }
 
 /** Shows a kept run again (a model restored after a reload): the chart, the metrics, the epochs. */

@@ -20,7 +20,7 @@ export { DEFAULT_MODEL, FILES as MODEL_FILES };
  * - `network`: a model file could not be downloaded, or is corrupt;
  * - `backend`: no usable device, or the device failed (lost, out of memory);
  * - `invalid`: an unusable option or argument;
- * - `cancelled`: the signal was aborted before training started;
+ * - `cancelled`: the signal was aborted before training started, or before its first epoch ended (nothing was trained);
  * - `worker`: the worker stopped (a crash, out of memory): create a new Webtune;
  * - `io`, `internal`: anything else.
  * @typedef {"dataset" | "model" | "network" | "backend" | "invalid" | "cancelled" | "worker" | "io" | "internal"} ErrorKind
@@ -258,17 +258,28 @@ class Connection {
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
-      if (msg.ok) p.resolve(msg.result);
-      else p.reject(new WebtuneError(msg.message, msg.kind || "internal"));
+      if (msg.ok) return p.resolve(msg.result);
+      const err = new WebtuneError(msg.message, msg.kind || "internal");
+      p.reject(err);
+      if (msg.fatal) this.kill(err, true);
     };
     this.worker.onerror = (e) => {
       e.preventDefault();
-      const err = new WebtuneError(`the engine's worker stopped: ${e.message || "unknown error"}`, "worker");
-      this.dead = err;
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-      this.onCrash(err);
+      this.kill(new WebtuneError(`the engine's worker stopped: ${e.message || "unknown error"}`, "worker"), true);
     };
+  }
+
+  /**
+   * Marks the worker unusable: every pending and later call rejects with `err`.
+   * @param {WebtuneError} err
+   * @param {boolean} crashed  tell `onCrash`
+   */
+  kill(err, crashed) {
+    if (this.dead) return;
+    this.dead = err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    if (crashed) this.onCrash(err);
   }
 
   /**
@@ -282,7 +293,13 @@ class Connection {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, type, ...args }, transfer);
+      try {
+        this.worker.postMessage({ id, type, ...args }, transfer);
+      } catch (e) {
+        // A value that cannot be cloned (a function in the options), a detached buffer.
+        this.pending.delete(id);
+        reject(new WebtuneError(`could not hand "${type}" to the engine: ${e instanceof Error ? e.message : e}`, "invalid"));
+      }
     });
   }
 }
@@ -316,7 +333,12 @@ export class Webtune {
     const tuner = new Webtune(new Connection(url), options.backend || "auto");
     if (options.onCrash) tuner.connection.onCrash = options.onCrash;
     const model = options.model === undefined ? DEFAULT_MODEL : options.model;
-    if (model) await tuner.loadModel(model, { onProgress: options.onProgress });
+    try {
+      if (model) await tuner.loadModel(model, { onProgress: options.onProgress });
+    } catch (e) {
+      tuner.terminate();
+      throw e;
+    }
     return tuner;
   }
 
@@ -358,7 +380,8 @@ export class Webtune {
   }
 
   /**
-   * Loads (or replaces) the base model.
+   * Loads (or replaces) the base model. With `{files}`, arrays that each cover their whole
+   * buffer are handed to the worker without a copy (they are empty afterwards); others are copied.
    * @param {ModelSource} source
    * @param {{onProgress?: (event: ProgressEvent) => void}} [options]
    * @returns {Promise<BackendInfo>}
@@ -387,8 +410,11 @@ export class Webtune {
       name = source.name || String(source.base);
       this.fromCache = loaded.fromCache;
     }
-    const res = await this.connection.call("loadModel", { ...files, backend: this.choice, name },
-      [files.config.buffer, files.tokenizer.buffer, files.weights.buffer]);
+    const whole = (/** @type {Uint8Array} */ u) => (u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u : u.slice());
+    const [config, tokenizer, weights] = [whole(files.config), whole(files.tokenizer), whole(files.weights)];
+    const buffers = [...new Set([config.buffer, tokenizer.buffer, weights.buffer])];
+    const res = await this.connection.call("loadModel", { config, tokenizer, weights, backend: this.choice, name },
+      /** @type {ArrayBuffer[]} */ (buffers));
     this.backend = res.backend;
     this.modelName = name;
     return res.backend;
@@ -421,7 +447,8 @@ export class Webtune {
   /**
    * Fine-tunes a classifier on a labelled file. Resolves to the best model (by validation
    * macro-F1); when `signal` aborts, training stops after the current step and the best model so
-   * far comes back (`model.training.cancelled` is true).
+   * far comes back (`model.training.cancelled` is true) — or, when no epoch had ended yet, the
+   * call rejects with kind `cancelled`.
    * @param {DatasetInput} file
    * @param {TrainOptions} [options]
    * @param {TrainCallOptions} [call]
@@ -429,18 +456,20 @@ export class Webtune {
    */
   async train(file, options = {}, call = {}) {
     const { signal, onProgress, validation, continueFrom, backendTrials } = call;
-    if (signal && signal.aborted) throw new WebtuneError("training was cancelled before it started", "cancelled");
+    const cancelled = () => new WebtuneError("training was cancelled before it started", "cancelled");
+    if (signal && signal.aborted) throw cancelled();
     if (this.training) throw new WebtuneError("a training is already running on this engine", "invalid");
     if (continueFrom && continueFrom.connection !== this.connection) {
       throw new WebtuneError("continueFrom must be a model of this engine", "invalid");
     }
-    const train = await readInput(file);
-    const valid = validation ? await readInput(validation) : null;
+    this.training = true; // before any await: a second call meanwhile is refused
     const stop = () => { this.connection.call("stop").catch(() => {}); };
-    this.training = true;
-    this.connection.onProgress = onProgress || (() => {});
-    signal?.addEventListener("abort", stop);
     try {
+      const train = await readInput(file);
+      const valid = validation ? await readInput(validation) : null;
+      this.connection.onProgress = onProgress || (() => {});
+      signal?.addEventListener("abort", stop);
+      if (signal && signal.aborted) throw cancelled(); // aborted while the files were read
       const res = await this.connection.call("train", {
         train: train.bytes, trainName: train.name,
         valid: valid ? valid.bytes : null, validName: valid ? valid.name : null,
@@ -467,10 +496,10 @@ export class Webtune {
     return new Model(this.connection, res);
   }
 
-  /** Stops the worker; this engine and its models are unusable afterwards. */
+  /** Stops the worker; this engine and its models are unusable afterwards (calls in flight reject). */
   terminate() {
     this.connection.worker.terminate();
-    this.connection.dead = new WebtuneError("this engine was terminated", "invalid");
+    this.connection.kill(new WebtuneError("this engine was terminated", "invalid"), false);
   }
 }
 

@@ -78,22 +78,27 @@ function withThreads(info, pkg) {
   return { ...info, threads: pkg.threadCount(), ...(threadsNote ? { threadsNote } : {}) };
 }
 
-/** The base model on `pkg`'s `backend` ("cpu" or "webgpu"). */
-function loadModelOn(pkg, backend) {
-  return pkg.WebEngine.load(modelFiles.config, modelFiles.tokenizer, modelFiles.weights, backend);
+/** The base model (`files`, by default the loaded one's) on `pkg`'s `backend` ("cpu" or "webgpu"). */
+function loadModelOn(pkg, backend, files = modelFiles) {
+  return pkg.WebEngine.load(files.config, files.tokenizer, files.weights, backend);
 }
 
-/** @type {{pkg: Package, info: any, concrete: string, choice: string} | null} the package and backend everything runs on */
+/** @typedef {import("./pkg/webtune.js").WebClassifier} WebClassifier */
+/** @type {{pkg: Package, info: any, concrete: string, choice: string} | null} the package and backend the base model runs on */
 let current = null;
 /** @type {import("./pkg/webtune.js").WebEngine | null} the base model */
 let engine = null;
-/** @type {Map<number, import("./pkg/webtune.js").WebClassifier>} the fine-tuned models (trained or imported) */
+/** @type {Map<number, {classifier: WebClassifier, pkg: Package, info: any}>} the fine-tuned models
+ * (trained or imported), each with the package it lives in (a token or a call must come from it) */
 const models = new Map();
 let nextModel = 1;
-let modelFiles = null;   // kept to reload the base model on another backend
+/** @type {{config: Uint8Array, tokenizer: Uint8Array, weights: Uint8Array} | null} kept to load the base model on another backend */
+let modelFiles = null;
 let modelName = "";
-/** @type {import("./pkg/webtune.js").CancelToken | null} the running training's */
-let cancel = null;
+/** @type {{stop: boolean, token: import("./pkg/webtune.js").CancelToken | null} | null} the running training */
+let training = null;
+/** Whether a request that replaces the base model or moves the models is running. */
+let changing = false;
 
 /** An error the library hands on with its kind (the wasm's own errors carry theirs). */
 function failure(message, kind) {
@@ -102,21 +107,28 @@ function failure(message, kind) {
 
 function model(id) {
   const m = models.get(id);
-  if (!m) throw failure(`no model ${id} in this worker (disposed, or from another one)`, "invalid");
+  if (!m) throw failure(`no model ${id} in this engine (disposed, or from another one)`, "invalid");
   return m;
 }
 
 /** Keeps a classifier and describes it for the library's Model. */
-function keep(classifier) {
+function keep(classifier, pkg, info) {
   const id = nextModel++;
-  models.set(id, classifier);
-  return { id, labels: classifier.labels, training: classifier.training, backend: { ...classifier.backend, ...current.info } };
+  models.set(id, { classifier, pkg, info });
+  return { id, labels: classifier.labels, training: classifier.training, backend: { ...classifier.backend, ...info } };
 }
 
-/** Switches `current` to `choice` (the engine and the models move with `loadEngine`/import). */
-async function use(choice) {
-  current = { ...(await resolve(choice)), choice };
-  return current;
+/** Runs a request that replaces the base model or moves the models: one at a time, never during a
+ * training, and the worker's state changes only when it succeeds. */
+let queue = Promise.resolve();
+function exclusive(fn) {
+  const run = queue.then(async () => {
+    if (training) throw failure("a training is running: stop it first", "invalid");
+    changing = true;
+    try { return await fn(); } finally { changing = false; }
+  });
+  queue = run.catch(() => {});
+  return run;
 }
 
 /** What a backend trial is remembered by: the adapter, as the browser describes it. */
@@ -167,75 +179,115 @@ async function measure(args, memory) {
   return decision;
 }
 
-async function loadEngine() {
-  const old = engine;
-  engine = await loadModelOn(current.pkg, current.concrete);
-  if (old) old.free();
-  return { ...engine.backend, ...current.info };
+const reply = (id, result, transfer = []) => self.postMessage({ id, ok: true, result }, transfer);
+
+/** A wasm trap or an exhausted memory: the module is unusable from here on. */
+function isFatal(err) {
+  return err instanceof WebAssembly.RuntimeError
+    || (err instanceof RangeError && /memory|allocation/i.test(String(err.message)));
 }
 
-const reply = (id, result, transfer = []) => self.postMessage({ id, ok: true, result }, transfer);
-const fail = (id, err) => self.postMessage({
-  id, ok: false, message: String(err && err.message ? err.message : err), kind: (err && err.kind) || "internal",
-});
+const fail = (id, err) => {
+  const fatal = isFatal(err);
+  const message = String(err && err.message ? err.message : err);
+  self.postMessage({
+    id, ok: false, fatal, kind: fatal ? "worker" : (err && err.kind) || "internal",
+    message: fatal ? `the engine crashed (${message}); start a new one` : message,
+  });
+};
 
 const handlers = {
-  async loadModel({ config, tokenizer, weights, backend, name }) {
-    modelFiles = { config, tokenizer, weights };
-    modelName = name || "";
-    await use(backend);
-    const info = await loadEngine();
-    return { backend: info };
+  loadModel({ config, tokenizer, weights, backend, name }) {
+    return exclusive(async () => {
+      const files = { config, tokenizer, weights };
+      const next = { ...(await resolve(backend)), choice: backend };
+      const loaded = await loadModelOn(next.pkg, next.concrete, files);
+      if (engine) engine.free();
+      [engine, current, modelFiles, modelName] = [loaded, next, files, name || ""];
+      return { backend: { ...engine.backend, ...current.info } };
+    });
   },
   /** Moves the base model and every fine-tuned one to another backend (each through its zip). */
-  async switchBackend({ backend }) {
-    const zips = new Map();
-    for (const [id, m] of models) zips.set(id, await m.exportZip(false));
-    await use(backend);
-    const result = { backend: modelFiles ? await loadEngine() : current.info };
-    for (const [id, zip] of zips) {
-      const moved = await current.pkg.WebClassifier.importZip(zip, current.concrete);
-      models.get(id).free();
-      models.set(id, moved);
-    }
-    return result;
+  switchBackend({ backend }) {
+    return exclusive(async () => {
+      const next = { ...(await resolve(backend)), choice: backend };
+      const moved = new Map();
+      let loaded = null;
+      try {
+        if (modelFiles) loaded = await loadModelOn(next.pkg, next.concrete);
+        for (const [id, m] of models) {
+          const zip = await m.classifier.exportZip(false);
+          moved.set(id, { classifier: await next.pkg.WebClassifier.importZip(zip, next.concrete), pkg: next.pkg, info: next.info });
+        }
+      } catch (err) {
+        if (loaded) loaded.free();
+        for (const m of moved.values()) m.classifier.free();
+        throw err;
+      }
+      for (const [id, m] of moved) {
+        const old = models.get(id);
+        if (old) { old.classifier.free(); models.set(id, m); } else m.classifier.free();
+      }
+      if (loaded) { if (engine) engine.free(); engine = loaded; }
+      current = next;
+      return { backend: engine ? { ...engine.backend, ...current.info } : current.info };
+    });
   },
   async inspect({ bytes, name, options }) {
     const pkg = current ? current.pkg : await loadSingle();
     return pkg.inspectDataset(bytes, name, options);
   },
   async train({ train, trainName, valid, validName, request, from, backendTrials }) {
-    if (!engine) throw failure("no base model is loaded yet", "invalid");
-    if (cancel) throw failure("a training is already running in this worker", "invalid");
-    const source = from ? model(from) : engine;
-    cancel = new current.pkg.CancelToken();
+    if (training) throw failure("a training is already running in this engine", "invalid");
+    if (changing) throw failure("the engine is loading a model or switching backend: train when it is done", "invalid");
+    const previous = from ? model(from) : null;
+    if (!previous && !engine) throw failure("no base model is loaded yet", "invalid");
+    training = { stop: false, token: null };
     try {
-      if (!from) await measure({ train, trainName, valid, validName, request }, backendTrials);
+      // `auto`'s trial may move the base model to the other backend (and package) first.
+      if (!previous) await measure({ train, trainName, valid, validName, request }, backendTrials);
+      const pkg = previous ? previous.pkg : current.pkg;
+      const info = previous ? previous.info : current.info;
+      const source = previous ? previous.classifier : engine;
+      training.token = new pkg.CancelToken();
+      if (training.stop) training.token.cancel();
       const onProgress = (event) => self.postMessage({ type: "progress", event });
       const trained = await source.train(train, trainName, valid || undefined, validName || undefined,
-        { ...request, baseModel: modelName }, onProgress, cancel);
-      return keep(trained);
+        { ...request, baseModel: modelName }, onProgress, training.token);
+      const record = trained.training;
+      if (record && record.cancelled && record.bestEpoch == null) {
+        trained.free();
+        throw failure("training was stopped before its first epoch ended: nothing was trained", "cancelled");
+      }
+      return keep(trained, pkg, info);
     } finally {
-      cancel = null;
+      training = null;
     }
   },
   async stop() {
-    if (cancel) cancel.cancel();
+    if (training) {
+      training.stop = true;
+      if (training.token) training.token.cancel();
+    }
     return {};
   },
   async predict({ model: id, texts }) {
-    return model(id).predict(texts);
+    return model(id).classifier.predict(texts);
   },
   async exportModel({ model: id, loraAdapter }) {
-    return model(id).exportZip(!!loraAdapter);
+    return model(id).classifier.exportZip(!!loraAdapter);
   },
-  async importModel({ zip, backend }) {
-    if (!current) await use(backend);
-    return keep(await current.pkg.WebClassifier.importZip(zip, current.concrete));
+  importModel({ zip, backend }) {
+    return exclusive(async () => {
+      const target = current || { ...(await resolve(backend)), choice: backend };
+      const classifier = await target.pkg.WebClassifier.importZip(zip, target.concrete);
+      current ??= target;
+      return keep(classifier, target.pkg, target.info);
+    });
   },
   async dispose({ model: id }) {
     const m = models.get(id);
-    if (m) { models.delete(id); m.free(); }
+    if (m) { models.delete(id); m.classifier.free(); }
     return {};
   },
 };

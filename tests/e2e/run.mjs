@@ -300,7 +300,7 @@ if (PAGE_UNISOLATED) {
 
 // ------------------------------------------------------------------ 11. the webtune library on its own
 // An empty page of the same origin imports /webtune.js as any web developer would: a signal aborted
-// before training rejects with kind "cancelled"; a one-class file with kind "dataset" naming the
+// before training, or during the first epoch, rejects with kind "cancelled"; a one-class file with kind "dataset" naming the
 // file; a signal aborted after epoch 2 of 30 stops training and the best model so far comes back,
 // which predicts, exports a zip, and predicts the same after Webtune.importZip.
 {
@@ -319,6 +319,11 @@ if (PAGE_UNISOLATED) {
     const early = await kindOf(tuner.train(file, {}, { signal: aborted.signal }));
     const bad = await kindOf(tuner.train(new File(["text,label\ngood film,pos\nfine film,pos\n"], "one-class.csv"), {}));
     const badOption = await kindOf(tuner.train(file, { strategy: "last0" }));
+    // Stopped before the first epoch ended: nothing was trained, so no model comes back.
+    const tooSoon = new AbortController();
+    const stoppedEarly = await kindOf(tuner.train(file, { strategy: "head", epochs: 3, batchSize: 2 }, {
+      signal: tooSoon.signal, onProgress: (ev) => { if (ev.type === "step") tooSoon.abort(); },
+    }));
     const stop = new AbortController();
     const events = [];
     const model = await tuner.train(file, { strategy: "head", epochs: 30, batchSize: 4, seed: 1 }, {
@@ -334,12 +339,14 @@ if (PAGE_UNISOLATED) {
     const afterDispose = await kindOf(again.predict(texts));
     tuner.terminate();
     return {
-      early, bad, badOption, events: [...new Set(events)], labels: model.labels, training: model.training,
+      early, bad, badOption, stoppedEarly, events: [...new Set(events)], labels: model.labels, training: model.training,
       preds, again: againPreds, afterDispose, zipMagic: String.fromCharCode(zip[0], zip[1]),
     };
   }, readFileSync(tiny, "utf8"));
-  log("library:", JSON.stringify({ early: r.early, bad: r.bad, badOption: r.badOption, events: r.events, epochs: r.training.epochs.length }));
+  log("library:", JSON.stringify({ early: r.early, stoppedEarly: r.stoppedEarly, bad: r.bad, badOption: r.badOption, events: r.events, epochs: r.training.epochs.length }));
   assert.equal(r.early.kind, "cancelled");
+  assert.equal(r.stoppedEarly.kind, "cancelled", JSON.stringify(r.stoppedEarly));
+  assert.match(r.stoppedEarly.message, /before its first epoch ended/);
   assert.equal(r.bad.kind, "dataset");
   assert.match(r.bad.message, /one-class\.csv.*only one class/s);
   assert.equal(r.badOption.kind, "invalid");
