@@ -65,6 +65,32 @@ pub fn to_snake(value: Value) -> Value {
     rename_keys(value, &snake)
 }
 
+/// [`to_snake`], refusing an object with two keys that become one (`batchSize` and
+/// `batch_size`): one would silently replace the other.
+pub fn to_snake_checked(value: Value) -> Result<Value, String> {
+    match value {
+        Value::Object(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                let s = snake(&k);
+                if out.contains_key(&s) {
+                    return Err(format!(
+                        "\"{k}\" is given twice (as \"{k}\" and in another spelling)"
+                    ));
+                }
+                out.insert(s, to_snake_checked(v)?);
+            }
+            Ok(Value::Object(out))
+        }
+        Value::Array(items) => items
+            .into_iter()
+            .map(to_snake_checked)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        other => Ok(other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +122,13 @@ mod tests {
             json!({"validMetrics": {"perClass": [{"label": "not_spam", "f1": 1.0}]},
                    "strategy": "last2", "classCounts": [["very_good", 3]]})
         );
-        assert_eq!(to_snake(c), v);
+        assert_eq!(to_snake(c.clone()), v);
+        assert_eq!(to_snake_checked(c), Ok(v));
+    }
+
+    #[test]
+    fn two_spellings_of_one_key_are_refused() {
+        let e = to_snake_checked(json!({"opts": {"batch_size": 8, "batchSize": 16}})).unwrap_err();
+        assert!(e.contains("given twice"), "{e}");
     }
 }

@@ -100,11 +100,23 @@ pub struct PreparedJob {
 impl TrainRequest {
     /// Checks the settings and refuses keys no field reads.
     pub fn validate(&self) -> Result<()> {
+        self.validate_named(&|key| key.to_string())
+    }
+
+    /// [`TrainRequest::validate`], naming options as the caller spells them (`name` turns a
+    /// field's name into the caller's: the browser's are camelCase).
+    pub fn validate_named(&self, name: &dyn Fn(&str) -> String) -> Result<()> {
         if let Some(key) = self.unknown.keys().next() {
+            let known: Vec<String> = ["format", "text_column", "label_column", "base_model"]
+                .into_iter()
+                .map(String::from)
+                .chain(settings_keys())
+                .map(|k| name(&k))
+                .collect();
             return Err(Error::Invalid(format!(
-                "unknown training option \"{key}\" (known: format, text_column, label_column, \
-                 base_model, and the training settings {})",
-                settings_keys().join(", ")
+                "unknown training option \"{}\" (known: {})",
+                name(key),
+                known.join(", ")
             )));
         }
         self.settings.validate()
@@ -299,6 +311,14 @@ mod tests {
         let e = r.validate().unwrap_err().to_string();
         assert!(e.contains("unknown training option \"batchsize\""), "{e}");
         assert!(e.contains("batch_size"), "the known names are listed: {e}");
+        let e = r
+            .validate_named(&crate::case::camel)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("batchSize") && !e.contains("batch_size"),
+            "in the caller's spelling: {e}"
+        );
         let e = serde_json::from_str::<TrainRequest>(r#"{"strategy": "last0"}"#)
             .unwrap_err()
             .to_string();

@@ -352,7 +352,7 @@ export class Webtune {
     const tuner = await Webtune.create({ ...options, model: null });
     try {
       const model = await tuner.importZip(zip);
-      model.engine = tuner; // its own engine: `dispose` stops it
+      model.ownsEngine = true; // its own engine: `dispose` stops it
       return model;
     } catch (e) {
       tuner.terminate();
@@ -365,7 +365,7 @@ export class Webtune {
    * @param {BackendChoice} backend
    */
   constructor(connection, backend) {
-    /** @private */
+    /** The worker (internal: the engine's models share it). */
     this.connection = connection;
     /** @type {BackendChoice} the choice asked for */
     this.choice = backend;
@@ -377,6 +377,8 @@ export class Webtune {
     this.fromCache = false;
     /** @private @type {boolean} */
     this.training = false;
+    /** @type {Set<Model>} this engine's models that are not disposed */
+    this.models = new Set();
   }
 
   /**
@@ -429,6 +431,7 @@ export class Webtune {
     const res = await this.connection.call("switchBackend", { backend: choice });
     this.choice = choice;
     this.backend = res.backend;
+    for (const m of this.models) m.backend = res.backend; // every model moved with it
     return res.backend;
   }
 
@@ -459,7 +462,7 @@ export class Webtune {
     const cancelled = () => new WebtuneError("training was cancelled before it started", "cancelled");
     if (signal && signal.aborted) throw cancelled();
     if (this.training) throw new WebtuneError("a training is already running on this engine", "invalid");
-    if (continueFrom && continueFrom.connection !== this.connection) {
+    if (continueFrom && continueFrom.owner !== this) {
       throw new WebtuneError("continueFrom must be a model of this engine", "invalid");
     }
     this.training = true; // before any await: a second call meanwhile is refused
@@ -476,7 +479,7 @@ export class Webtune {
         request: options, from: continueFrom ? continueFrom.id : null, backendTrials: backendTrials || {},
       }, valid ? [train.bytes.buffer, valid.bytes.buffer] : [train.bytes.buffer]);
       if (res.backend) this.backend = res.backend;
-      return new Model(this.connection, res);
+      return new Model(this, res);
     } finally {
       signal?.removeEventListener("abort", stop);
       this.connection.onProgress = () => {};
@@ -493,7 +496,7 @@ export class Webtune {
     const bytes = zip instanceof Blob ? new Uint8Array(await zip.arrayBuffer()) : zip.slice();
     const res = await this.connection.call("importModel", { zip: bytes, backend: this.choice }, [bytes.buffer]);
     this.backend ??= res.backend;
-    return new Model(this.connection, res);
+    return new Model(this, res);
   }
 
   /** Stops the worker; this engine and its models are unusable afterwards (calls in flight reject). */
@@ -506,12 +509,15 @@ export class Webtune {
 /** A fine-tuned classifier, living in its engine's worker. */
 export class Model {
   /**
-   * @param {Connection} connection
+   * @param {Webtune} owner
    * @param {{id: number, labels: string[], training: TrainingRecord | null, backend: BackendInfo}} described
    */
-  constructor(connection, described) {
-    /** The engine's worker (internal: `train`'s `continueFrom` checks it). */
-    this.connection = connection;
+  constructor(owner, described) {
+    /** The engine this model lives in. */
+    this.owner = owner;
+    /** @private */
+    this.connection = owner.connection;
+    owner.models.add(this);
     /** @readonly */
     this.id = described.id;
     /** @type {string[]} the classes, in the order of `probabilities` */
@@ -520,8 +526,8 @@ export class Model {
     this.training = described.training;
     /** @type {BackendInfo} */
     this.backend = described.backend;
-    /** @type {Webtune | null} the engine `Webtune.importZip` started for this model alone */
-    this.engine = null;
+    /** Whether `Webtune.importZip` started the engine for this model alone (`dispose` stops it). */
+    this.ownsEngine = false;
   }
 
   /**
@@ -545,7 +551,8 @@ export class Model {
 
   /** Frees the model's memory in the worker (and stops the worker `Webtune.importZip` started for it). */
   async dispose() {
-    if (this.engine) return this.engine.terminate();
+    this.owner.models.delete(this);
+    if (this.ownsEngine) return this.owner.terminate();
     await this.connection.call("dispose", { model: this.id });
   }
 }

@@ -168,6 +168,13 @@ impl Files {
     }
 }
 
+/// The page's training request, its options checked and named as JavaScript spells them.
+fn training_request(value: JsValue) -> Result<TrainRequest> {
+    let request: TrainRequest = from_js(value, "training request")?;
+    request.validate_named(&crate::case::camel)?;
+    Ok(request)
+}
+
 /// Runs the training job behind a Promise that resolves to a `WebClassifier`; `previous` is the
 /// head and labels of a model whose training continues.
 pub(super) fn training_promise(
@@ -180,7 +187,7 @@ pub(super) fn training_promise(
     cancel: &CancelToken,
 ) -> Promise {
     let cancel = cancel.clone();
-    let request: Result<TrainRequest> = from_js(request, "training request");
+    let request = training_request(request);
     wasm_bindgen_futures::future_to_promise(async move {
         let (head, labels) = previous.unzip();
         let prepared = files.prepare(&request?, labels.as_ref())?;
@@ -251,7 +258,7 @@ impl WebEngine {
         let engine = Rc::clone(&self.engine);
         let backend = self.backend.backend;
         let files = Files::new(train_bytes, train_name, valid_bytes, valid_name);
-        let request: Result<TrainRequest> = from_js(request, "training request");
+        let request = training_request(request);
         wasm_bindgen_futures::future_to_promise(async move {
             let job = files.prepare(&request?, None)?;
             let timing = trial::time_steps(

@@ -319,6 +319,7 @@ if (PAGE_UNISOLATED) {
     const early = await kindOf(tuner.train(file, {}, { signal: aborted.signal }));
     const bad = await kindOf(tuner.train(new File(["text,label\ngood film,pos\nfine film,pos\n"], "one-class.csv"), {}));
     const badOption = await kindOf(tuner.train(file, { strategy: "last0" }));
+    const misspelt = await kindOf(tuner.train(file, { batchsize: 8 }));
     // Stopped before the first epoch ended: nothing was trained, so no model comes back.
     const tooSoon = new AbortController();
     const stoppedEarly = await kindOf(tuner.train(file, { strategy: "head", epochs: 3, batchSize: 2 }, {
@@ -339,7 +340,7 @@ if (PAGE_UNISOLATED) {
     const afterDispose = await kindOf(again.predict(texts));
     tuner.terminate();
     return {
-      early, bad, badOption, stoppedEarly, events: [...new Set(events)], labels: model.labels, training: model.training,
+      early, bad, badOption, misspelt, stoppedEarly, events: [...new Set(events)], labels: model.labels, training: model.training,
       preds, again: againPreds, afterDispose, zipMagic: String.fromCharCode(zip[0], zip[1]),
     };
   }, readFileSync(tiny, "utf8"));
@@ -351,6 +352,8 @@ if (PAGE_UNISOLATED) {
   assert.match(r.bad.message, /one-class\.csv.*only one class/s);
   assert.equal(r.badOption.kind, "invalid");
   assert.match(r.badOption.message, /unknown strategy "last0"/);
+  assert.equal(r.misspelt.kind, "invalid");
+  assert.match(r.misspelt.message, /unknown training option "batchsize" \(known: .*batchSize/, "named as JavaScript spells them");
   assert.equal(r.events[0], "started", r.events.join());
   assert.equal(r.events.at(-1), "finished", r.events.join());
   assert.ok(r.events.includes("step") && r.events.includes("epoch"), r.events.join());
