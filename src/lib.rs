@@ -13,6 +13,7 @@
 //! - [`job`]: one training request and job (parse → split → train → record) for every front end;
 //! - [`train`]: freeze strategies, the frozen-feature cache, the async training loop, metrics;
 //! - [`classifier`]: a fine-tuned classifier: predict and evaluate;
+//! - [`similarity`]: sentence embeddings scored on pair files (Spearman; recall@k, MRR@10);
 //! - [`export`]: the sentence-transformers folder/zip, written and read back;
 //! - [`case`]: `snake_case` ⇄ `camelCase` keys at the JavaScript boundary;
 //! - `web` (wasm only): the `#[wasm_bindgen]` facade the page and its worker call.
@@ -31,6 +32,7 @@ pub mod export;
 pub mod job;
 pub mod model;
 pub mod rng;
+pub mod similarity;
 pub mod tokenize;
 pub mod train;
 pub mod weights;

@@ -9,6 +9,7 @@
 pub mod columns;
 pub mod format;
 pub mod labels;
+pub mod pairs;
 pub mod parse;
 pub mod split;
 

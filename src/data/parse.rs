@@ -39,9 +39,27 @@ const PREVIEW_ROWS: usize = 8;
 const SAMPLE_ROWS: usize = 200;
 
 /// Raw rows with the line each starts on.
-struct Table {
-    rows: Vec<(usize, Vec<String>)>,
-    problems: Vec<Problem>,
+pub(crate) struct Table {
+    pub(crate) rows: Vec<(usize, Vec<String>)>,
+    pub(crate) problems: Vec<Problem>,
+}
+
+/// A file whose first row (CSV/TSV) or keys (JSONL) name its columns, read as rows: the reader
+/// of files whose columns say what they hold (pairs of texts, scored pairs).
+pub(crate) fn read_named_columns(text: &str, format: Format) -> (Vec<String>, Table) {
+    match format {
+        Format::Jsonl => read_jsonl(text),
+        Format::Csv | Format::Tsv | Format::Txt => {
+            let delimiter = if format == Format::Csv { b',' } else { b'\t' };
+            let mut table = read_delimited(text, delimiter);
+            let header = if table.rows.is_empty() {
+                Vec::new()
+            } else {
+                table.rows.remove(0).1
+            };
+            (header.iter().map(|c| c.trim().to_string()).collect(), table)
+        }
+    }
 }
 
 fn read_delimited(text: &str, delimiter: u8) -> Table {

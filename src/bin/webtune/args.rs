@@ -62,10 +62,14 @@ pub enum Command {
     },
     /// Fine-tune a classifier and write it (sentence-transformers layout) with metrics.json.
     Train(Box<TrainArgs>),
-    /// Evaluate a fine-tuned model on a labelled file: JSON with accuracy, macro_f1, per-class
-    /// metrics and the confusion matrix.
+    /// Evaluate a model: a classifier on a labelled file (JSON with accuracy, macro_f1, per-class
+    /// metrics and the confusion matrix), or a sentence-embedding model on a pair file.
     Eval {
-        /// A model folder written by `webtune train`.
+        /// A classifier folder written by `webtune train`: `--data` is a labelled file. Or a
+        /// sentence-embedding model (config.json, tokenizer.json, model.safetensors): `--data` is
+        /// a pair file — `sentence1,sentence2,score` (prints spearman and pearson of the cosine
+        /// similarity) or `anchor,positive[,negative]` (prints recall_at_1, recall_at_10 and
+        /// mrr_at_10, each anchor's positive searched among all the file's positives and negatives).
         #[arg(long)]
         model: PathBuf,
         #[arg(long)]

@@ -10,9 +10,12 @@ use clap::Parser;
 use serde_json::json;
 use webtune::backend::{self, Backend};
 use webtune::classifier::Classifier;
+use webtune::data::pairs;
 use webtune::data::{Dataset, LabelSet};
 use webtune::engine::{BatchLimits, Engine, ModelFiles};
 use webtune::export;
+use webtune::similarity;
+use webtune::tokenize::DEFAULT_MAX_LEN;
 use webtune::{Error, Result};
 
 use crate::args::{BackendArgs, Cli, Command, DataArgs};
@@ -99,12 +102,29 @@ fn run(cli: Cli) -> Result<()> {
             columns,
             backend,
         } => {
-            let (_, c) = load_classifier(&model, &backend)?;
-            let set = labelled(&data, &columns, &c.labels)?;
-            let m = pollster::block_on(c.evaluate(&set, BatchLimits::DEFAULT))?;
+            let json = if is_exported(&model) {
+                let (_, c) = load_classifier(&model, &backend)?;
+                let set = labelled(&data, &columns, &c.labels)?;
+                serde_json::to_value(pollster::block_on(c.evaluate(&set, BatchLimits::DEFAULT))?)
+            } else {
+                let b = init_backend(&backend)?;
+                let engine =
+                    Engine::load(&ModelFiles::read_dir(&model)?, &b.device, DEFAULT_MAX_LEN)?;
+                let format = columns
+                    .format
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(Error::Invalid)?;
+                let name = data.display().to_string();
+                let set = pairs::parse_pairs(&read_file(&data)?, &name, format)?;
+                let m =
+                    pollster::block_on(similarity::evaluate(&engine, &set, BatchLimits::DEFAULT))?;
+                serde_json::to_value(m)
+            };
             println!(
                 "{}",
-                serde_json::to_string_pretty(&m).expect("serialisable")
+                serde_json::to_string_pretty(&json.expect("serialisable")).expect("serialisable")
             );
             Ok(())
         }
