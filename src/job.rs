@@ -31,17 +31,20 @@ pub struct DataOptions {
 }
 
 impl DataOptions {
-    /// Parses one file as these options say; every problem comes back with its line.
-    pub fn parse(&self, bytes: &[u8], file_name: &str) -> Result<ParsedFile> {
-        let format = self
-            .format
+    /// The format asked for, if any (`csv`, `tsv`, `jsonl`, `txt`).
+    pub fn format(&self) -> Result<Option<Format>> {
+        self.format
             .as_deref()
             .map(str::parse::<Format>)
             .transpose()
-            .map_err(Error::Invalid)?;
+            .map_err(Error::Invalid)
+    }
+
+    /// Parses one file as these options say; every problem comes back with its line.
+    pub fn parse(&self, bytes: &[u8], file_name: &str) -> Result<ParsedFile> {
         let options = ParseOptions {
             file_name: file_name.to_string(),
-            format,
+            format: self.format()?,
             text_column: self.text_column.clone(),
             label_column: self.label_column.clone(),
         };

@@ -116,7 +116,8 @@ fn same_model_from_both(max_len: Option<usize>) -> Value {
     if let Some(n) = max_len {
         page_json["maxLen"] = n.into();
     }
-    let request: TrainRequest = serde_json::from_value(webtune::case::to_snake(page_json)).unwrap();
+    let request: TrainRequest =
+        serde_json::from_value(webtune::case::to_snake(page_json).unwrap()).unwrap();
     let engine = Engine::load(
         &common::model_files(),
         &burn::prelude::Device::flex(),

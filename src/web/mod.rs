@@ -112,6 +112,6 @@ fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T> {
     } else {
         serde_wasm_bindgen::from_value(value).map_err(|e| Error::Invalid(format!("{what}: {e}")))?
     };
-    let json = case::to_snake_checked(json).map_err(|e| Error::Invalid(format!("{what}: {e}")))?;
+    let json = case::to_snake(json).map_err(|e| Error::Invalid(format!("{what}: {e}")))?;
     serde_json::from_value(json).map_err(|e| Error::Invalid(format!("{what}: {e}")))
 }

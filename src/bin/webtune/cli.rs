@@ -110,13 +110,8 @@ fn run(cli: Cli) -> Result<()> {
                 let b = init_backend(&backend)?;
                 let engine =
                     Engine::load(&ModelFiles::read_dir(&model)?, &b.device, DEFAULT_MAX_LEN)?;
-                let format = columns
-                    .format
-                    .as_deref()
-                    .map(str::parse)
-                    .transpose()
-                    .map_err(Error::Invalid)?;
                 let name = data.display().to_string();
+                let format = columns.options().format()?;
                 let set = pairs::parse_pairs(&read_file(&data)?, &name, format)?;
                 let m =
                     pollster::block_on(similarity::evaluate(&engine, &set, BatchLimits::DEFAULT))?;
