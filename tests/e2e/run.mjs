@@ -323,7 +323,9 @@ if (PAGE_UNISOLATED) {
     // Stopped before the first epoch ended: nothing was trained, so no model comes back.
     const tooSoon = new AbortController();
     const stoppedEarly = await kindOf(tuner.train(file, { strategy: "head", epochs: 3, batchSize: 2 }, {
-      signal: tooSoon.signal, onProgress: (ev) => { if (ev.type === "step") tooSoon.abort(); },
+      // On `started`: the stop is queued before the first step, so it is seen by the second of
+      // nine (aborting on the first `step` raced the whole, millisecond-fast first epoch).
+      signal: tooSoon.signal, onProgress: (ev) => { if (ev.type === "started") tooSoon.abort(); },
     }));
     const stop = new AbortController();
     const events = [];
