@@ -10,12 +10,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::classifier::Classifier;
-use crate::data::{self, Dataset, Format, LabelSet, ParseOptions, ParsedFile};
+use crate::data::pairs::{PairColumns, PairSet};
+use crate::data::{self, Dataset, Format, LabelSet, ParseOptions, ParsedFile, Problem};
 use crate::device_cost::StepCost;
 use crate::engine::Engine;
 use crate::model::Head;
+use crate::similarity::SimilarityMetrics;
+use crate::train::embedding::EmbeddingOutcome;
 use crate::train::logreg::CvReport;
-use crate::train::{EpochReport, Metrics, Plan, TrainConfig, TrainHost, TrainOutcome, Trial};
+use crate::train::{EpochReport, Metrics, Mode, Plan, TrainConfig, TrainHost, TrainOutcome, Trial};
 use crate::{Error, Result};
 
 /// How to read a dataset file. Every field is optional: the parser detects what is absent.
@@ -28,6 +31,14 @@ pub struct DataOptions {
     pub text_column: Option<String>,
     /// Header name or 1-based column number.
     pub label_column: Option<String>,
+    /// Pair files: the first text's column (else `anchor`, `query`, `sentence1`, ...).
+    pub first_column: Option<String>,
+    /// Pair files: the second text's column (else `positive`, `sentence2`, ...).
+    pub second_column: Option<String>,
+    /// Pair files: the hard negative's column (else `negative`, when present).
+    pub negative_column: Option<String>,
+    /// Pair files: the score's column (else `score`, `similarity` or `label`, when present).
+    pub score_column: Option<String>,
 }
 
 impl DataOptions {
@@ -38,6 +49,26 @@ impl DataOptions {
             .map(str::parse::<Format>)
             .transpose()
             .map_err(Error::Invalid)
+    }
+
+    /// The pair columns asked for.
+    pub fn pair_columns(&self) -> PairColumns {
+        PairColumns {
+            first: self.first_column.clone(),
+            second: self.second_column.clone(),
+            negative: self.negative_column.clone(),
+            score: self.score_column.clone(),
+        }
+    }
+
+    /// Parses a pair file as these options say; every problem comes back with its line.
+    pub fn parse_pairs(&self, bytes: &[u8], file_name: &str) -> Result<PairSet> {
+        Ok(data::pairs::parse_pairs(
+            bytes,
+            file_name,
+            self.format()?,
+            &self.pair_columns(),
+        )?)
     }
 
     /// Parses one file as these options say; every problem comes back with its line.
@@ -110,12 +141,21 @@ impl TrainRequest {
     /// field's name into the caller's: the browser's are camelCase).
     pub fn validate_named(&self, name: &dyn Fn(&str) -> String) -> Result<()> {
         if let Some(key) = self.unknown.keys().next() {
-            let known: Vec<String> = ["format", "text_column", "label_column", "base_model"]
-                .into_iter()
-                .map(String::from)
-                .chain(settings_keys())
-                .map(|k| name(&k))
-                .collect();
+            let known: Vec<String> = [
+                "format",
+                "text_column",
+                "label_column",
+                "first_column",
+                "second_column",
+                "negative_column",
+                "score_column",
+                "base_model",
+            ]
+            .into_iter()
+            .map(String::from)
+            .chain(settings_keys())
+            .map(|k| name(&k))
+            .collect();
             return Err(Error::Invalid(format!(
                 "unknown training option \"{}\" (known: {})",
                 name(key),
@@ -148,6 +188,16 @@ impl TrainRequest {
             text_column: parsed.text_column.clone(),
             label_column: parsed.label_column.clone(),
         };
+        match settings.mode {
+            Mode::Classify => {}
+            Mode::Fewshot => fewshot_classes(&parsed)?,
+            Mode::Embedding => {
+                return Err(Error::Invalid(
+                    "embedding mode reads pair files: prepare them with TrainRequest::prepare_pairs"
+                        .into(),
+                ));
+            }
+        }
         let full = parsed.into_dataset(fixed_labels)?;
         let valid_set = match valid {
             Some(v) => Some(
@@ -167,6 +217,164 @@ impl TrainRequest {
             base_model: self.base_model.clone(),
         })
     }
+}
+
+/// A pair file parsed and split for an embedding run.
+#[derive(Debug, Clone)]
+pub struct PreparedPairs {
+    pub train: PairSet,
+    /// The validation pairs: the validation file's, or held out of the training file.
+    pub valid: Option<PairSet>,
+    pub config: TrainConfig,
+    pub file: String,
+    pub valid_file: Option<String>,
+    pub base_model: Option<String>,
+}
+
+impl TrainRequest {
+    /// Parses the pair files of an embedding run (every problem with its line; a score outside
+    /// the declared range too) and holds out validation pairs when no validation file is given.
+    pub fn prepare_pairs(
+        &self,
+        train: DataFile<'_>,
+        valid: Option<DataFile<'_>>,
+    ) -> Result<PreparedPairs> {
+        self.validate()?;
+        let mut config = self.settings.clone();
+        if config.mode != Mode::Embedding {
+            return Err(Error::Invalid(format!(
+                "pair files train embedding models: the request's mode is {}",
+                config.mode
+            )));
+        }
+        let set = self.data.parse_pairs(train.bytes, train.name)?;
+        let range = set.score_range(config.score_range)?;
+        let valid_set = valid
+            .map(|v| self.data.parse_pairs(v.bytes, v.name))
+            .transpose()?;
+        if let Some(v) = &valid_set {
+            v.score_range(Some(range))?;
+        }
+        let (train_set, valid_set, note) = crate::train::embedding::split_pairs(
+            set,
+            valid_set,
+            config.valid_fraction,
+            config.seed,
+        );
+        config.notes.extend(note);
+        Ok(PreparedPairs {
+            train: train_set,
+            valid: valid_set,
+            config,
+            file: train.name.to_string(),
+            valid_file: valid.map(|v| v.name.to_string()),
+            base_model: self.base_model.clone(),
+        })
+    }
+}
+
+/// How an embedding model was made: written to `webtune.json` and shown by the page.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmbeddingRecord {
+    pub mode: Mode,
+    pub strategy: String,
+    /// The loss in effect (`auto` resolved): `mnrl`, `mnrl-symmetric`, `cosent` or `cosine`.
+    pub loss: String,
+    pub config: TrainConfig,
+    pub plan: Plan,
+    pub base_model: Option<String>,
+    pub data: String,
+    pub valid_data: Option<String>,
+    pub train_pairs: usize,
+    pub valid_pairs: usize,
+    /// The validation pairs scored by the base model, and by the model kept.
+    pub before: Option<SimilarityMetrics>,
+    pub after: Option<SimilarityMetrics>,
+    pub best_epoch: Option<usize>,
+    pub epochs: Vec<EpochReport>,
+    pub cancelled: bool,
+}
+
+/// A finished embedding run: the tuned model (the base engine with the tuned encoder), whether
+/// its export ends in `Normalize`, the loop's outcome and the record.
+pub struct TrainedEmbedding {
+    pub engine: Engine,
+    pub normalize: bool,
+    pub outcome: EmbeddingOutcome,
+    pub record: EmbeddingRecord,
+}
+
+/// Runs an embedding job.
+pub async fn run_embedding(
+    engine: &Engine,
+    job: &PreparedPairs,
+    host: &mut dyn TrainHost,
+) -> Result<TrainedEmbedding> {
+    let engine = &*at_max_len(engine, job.config.max_len)?;
+    let outcome = crate::train::embedding::train_embedding(
+        engine,
+        &job.train,
+        job.valid.as_ref(),
+        &job.config,
+        host,
+    )
+    .await?;
+    let mut tuned = engine.clone();
+    tuned.encoder = outcome.encoder.clone();
+    let record = EmbeddingRecord {
+        mode: Mode::Embedding,
+        strategy: outcome.config.strategy.to_string(),
+        loss: outcome.loss.to_string(),
+        config: outcome.config.clone(),
+        plan: outcome.plan.clone(),
+        base_model: job.base_model.clone(),
+        data: base_name(&job.file),
+        valid_data: job.valid_file.as_deref().map(base_name),
+        train_pairs: outcome.train_pairs,
+        valid_pairs: outcome.valid_pairs,
+        before: outcome.before.clone(),
+        after: outcome
+            .best_epoch
+            .and_then(|e| outcome.epochs.get(e - 1))
+            .and_then(|e| e.similarity.clone()),
+        best_epoch: outcome.best_epoch,
+        epochs: outcome.epochs.clone(),
+        cancelled: outcome.cancelled,
+    };
+    Ok(TrainedEmbedding {
+        engine: tuned,
+        normalize: job.config.normalize,
+        outcome,
+        record,
+    })
+}
+
+/// Few-shot training needs two examples in every class (one example has no partner for a
+/// same-class pair, and nothing to say where its class lies): a class of one is a problem at its
+/// line.
+fn fewshot_classes(parsed: &ParsedFile) -> Result<()> {
+    let mut count: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for e in &parsed.examples {
+        count.entry(e.label.as_str()).or_insert((0, e.line)).0 += 1;
+    }
+    let problems: Vec<Problem> = count
+        .iter()
+        .filter(|(_, (n, _))| *n < 2)
+        .map(|(label, (_, line))| Problem {
+            line: *line,
+            message: format!(
+                "class \"{label}\" has only this example: few-shot training needs at least two a class (add one, or remove the class)"
+            ),
+        })
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::from(data::DataError {
+        file: parsed.file_name.clone(),
+        more: 0,
+        problems,
+    }))
 }
 
 /// The names of the training settings, as the error for an unknown key lists them.

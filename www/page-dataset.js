@@ -4,6 +4,7 @@ import { $, state, updateButtons } from "./page-state.js";
 import { clearError, fillTable } from "./page-status.js";
 
 export function columnOptions() {
+  if (state.summary && state.summary.kind !== "labelled") return {};
   return { textColumn: $("text-column").value || undefined, labelColumn: $("label-column").value || undefined };
 }
 
@@ -30,8 +31,40 @@ export async function inspectDataset(options = {}) {
   updateButtons();
 }
 
+/** Few-shot mode is suggested from this many examples in the smallest class down (SetFit's regime:
+ * on SST-2 sentences at 8 a class it beats cross-entropy fine-tuning by far; see README). */
+export const FEWSHOT_UP_TO = 64;
+
+/** The mode hint: what the file suggests, and why. */
+export function renderModeHint(s) {
+  const hint = $("mode-hint");
+  const button = $("use-fewshot");
+  const mode = $("mode").value;
+  let text = "";
+  let offer = false;
+  if (s && s.kind === "labelled" && s.classCounts.length >= 2) {
+    const smallest = Math.min(...s.classCounts.map(([, n]) => n));
+    if (smallest <= FEWSHOT_UP_TO && mode === "classify") {
+      text = `Few-shot mode is suggested: the smallest class has ${smallest} example${smallest === 1 ? "" : "s"}. ` +
+        "With up to ~64 examples a class, tuning the encoder on pairs of examples (same class or not) and then fitting " +
+        "a logistic regression is far more accurate than training a classifier head directly.";
+      offer = true;
+    } else if (mode === "fewshot" && smallest > FEWSHOT_UP_TO) {
+      text = `Every class has more than ${FEWSHOT_UP_TO} examples: the classifier mode is usually as good and faster.`;
+    }
+  } else if (s && s.kind !== "labelled") {
+    text = "A pair file: it trains an embedding model (the results show the validation pairs scored before and after).";
+  }
+  hint.textContent = text;
+  hint.hidden = !text;
+  button.hidden = !offer;
+}
+
 export function renderSummary(s) {
   $("dataset-summary").hidden = false;
+  if (s.kind !== "labelled") return renderPairSummary(s);
+  if ($("mode").value === "embedding") $("mode").value = "classify";
+  renderModeHint(s);
   const classes = s.classCounts.length;
   $("dataset-info").textContent = `${s.fileName}: ${s.rows} examples, ${classes} class${classes === 1 ? "" : "es"} (${s.format.toUpperCase()}${s.hasHeader ? ", with a header" : ""}).`;
   for (const [id, chosen] of [["text-column", s.textColumn], ["label-column", s.labelColumn]]) {
@@ -55,6 +88,27 @@ export function renderSummary(s) {
   $("problems").hidden = s.problems.length === 0;
 }
 
+/** A pair file: its kind, rows, first rows and problems; the mode becomes `embedding`. */
+function renderPairSummary(s) {
+  $("mode").value = "embedding";
+  renderModeHint(s);
+  const range = s.scoreRange ? `, scores in [${s.scoreRange[0]}, ${s.scoreRange[1]}]` : "";
+  $("dataset-info").textContent = s.problems.length
+    ? `${s.fileName}: a pair file that cannot be used yet.`
+    : `${s.fileName}: ${s.rows} ${s.kind === "scored" ? "scored pairs" : "pairs"}${s.negatives ? " with hard negatives" : ""}${range}.`;
+  for (const id of ["text-column", "label-column"]) { $(id).replaceChildren(); $(id).disabled = true; }
+  const header = ["first text", "second text", ...(s.negatives ? ["negative"] : []), ...(s.kind === "scored" ? ["score"] : [])];
+  fillTable($("preview-table"), header, s.preview);
+  fillTable($("class-counts"), null, []);
+  const list = $("problem-list");
+  list.replaceChildren(...s.problems.map((p) => {
+    const li = document.createElement("li");
+    li.textContent = p.line ? `line ${p.line}: ${p.message}` : p.message;
+    return li;
+  }));
+  $("problems").hidden = s.problems.length === 0;
+}
+
 export async function useDatasetFile(file) {
   if (!file) return;
   state.dataset = { bytes: new Uint8Array(await file.arrayBuffer()), name: file.name };
@@ -75,4 +129,6 @@ export function wireDataset() {
     await inspectDataset();
   });
   for (const id of ["text-column", "label-column"]) $(id).addEventListener("change", () => inspectDataset(columnOptions()));
+  $("mode").addEventListener("change", () => renderModeHint(state.summary));
+  $("use-fewshot").addEventListener("click", () => { $("mode").value = "fewshot"; renderModeHint(state.summary); });
 }

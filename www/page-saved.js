@@ -25,7 +25,7 @@ export async function persistModel() {
 
 export function renderSaved(entry) {
   $("saved-status").textContent = entry
-    ? `Kept in this browser: the model trained ${new Date(entry.savedAt).toLocaleString()} (${entry.labels.join(", ")}).`
+    ? `Kept in this browser: the model trained ${new Date(entry.savedAt).toLocaleString()} (${entry.labels.length ? entry.labels.join(", ") : "an embedding model"}).`
     : "Nothing kept in this browser.";
   $("clear-saved").hidden = !entry;
 }
@@ -41,6 +41,7 @@ export async function restoreSaved() {
     $("saved-status").textContent = `The kept model could not be restored: ${e.message}`;
     return updateButtons();
   }
+  runPrediction(); // shows the search box for an embedding model
   if (entry.history && entry.history.started) {
     try {
       state.history = entry.history;
@@ -61,7 +62,7 @@ export async function downloadModel() {
     const url = URL.createObjectURL(new Blob([zip], { type: "application/zip" }));
     const a = document.createElement("a");
     a.href = url;
-    a.download = "webtune-model.zip";
+    a.download = state.model.kind === "embedding" ? "webtune-embedding.zip" : "webtune-model.zip";
     document.body.appendChild(a);
     a.click();
     a.remove();
@@ -78,7 +79,9 @@ export async function importModel(file) {
     const model = await state.tuner.importZip(file);
     await useModel(model);
     clearRun(); // the views showed the previous run, not this model's
-    $("progress-text").textContent = `Loaded ${file.name}: ${model.labels.length} classes (${model.labels.join(", ")}).`;
+    $("progress-text").textContent = model.kind === "embedding"
+      ? `Loaded ${file.name}: an embedding model (semantic search below).`
+      : `Loaded ${file.name}: ${model.labels.length} classes (${model.labels.join(", ")}).`;
     await persistModel();
   } catch (e) {
     showError(`Could not load ${file.name}: ${e.message}`);

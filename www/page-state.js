@@ -30,7 +30,7 @@ export function updateButtons() {
   const usable = state.summary && state.summary.problems.length === 0;
   $("train-button").disabled = !(state.modelReady && usable && !state.training && !state.restoring);
   $("stop-button").disabled = !state.training;
-  $("continue-training").disabled = !state.model || !!state.training;
+  $("continue-training").disabled = !state.model || state.model.kind !== "classifier" || !!state.training;
   const canPredict = !!state.model && !state.training;
   $("predict-input").disabled = !canPredict;
   $("predict-input").placeholder = canPredict ? "Type a sentence to classify" : "Train or load a model first";

@@ -4,7 +4,7 @@ import { TrainingChart } from "./chart.js";
 import { $, state, updateButtons } from "./page-state.js";
 import { showError, clearError, hintFor, setBackendStatus, fillTable, fmtSeconds } from "./page-status.js";
 import { columnOptions } from "./page-dataset.js";
-import { renderEpoch, renderEpochs, renderRunInfo } from "./page-results.js";
+import { renderEpoch, renderEpochs, renderRunInfo, renderSimilarity } from "./page-results.js";
 import { runPrediction } from "./page-try.js";
 import { useModel, persistModel } from "./page-saved.js";
 
@@ -18,6 +18,7 @@ export function trainOptions() {
   const optional = (id) => ($(id).value.trim() === "" ? null : num(id));
   return {
     ...columnOptions(),
+    mode: $("mode").value,
     strategy,
     epochs: optional("epochs"),
     batchSize: num("batch-size"),
@@ -93,8 +94,14 @@ export function onProgress(ev) {
       text.textContent = `Epoch ${ev.epoch} · step ${ev.step}/${ev.totalSteps} · loss ${ev.loss.toFixed(4)} · ` +
         `${ev.examplesPerSec.toFixed(1)} examples/s · ETA ${fmtSeconds(ev.etaSeconds)}`;
       break;
+    case "baseline":
+      state.history.baseline = ev;
+      renderSimilarity(ev, state.history.epochs);
+      text.textContent = "Scored the validation pairs with the base model; training…";
+      break;
     case "epoch": {
       state.history.epochs.push(ev);
+      if (ev.similarity) renderSimilarity(state.history.baseline, state.history.epochs);
       const v = ev.valid;
       chart.addEpoch(ev.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macroF1 } : {});
       renderEpoch(ev, state.history.labels);
@@ -165,6 +172,7 @@ export function clearRun() {
   renderTrials([]);
   renderRunInfo(null);
   renderEpochs([]);
+  renderSimilarity(null, []);
   $("val-accuracy").textContent = "–";
   $("val-f1").textContent = "–";
   for (const id of ["confusion", "per-class"]) $(id).replaceChildren();
@@ -182,6 +190,7 @@ export function replayHistory(h) {
   }
   renderRunInfo(h.started);
   renderEpochs(h.epochs);
+  renderSimilarity(h.baseline || null, h.epochs);
   renderPlan(h.started.plan);
 }
 

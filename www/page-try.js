@@ -5,9 +5,10 @@ import { showError, hintFor } from "./page-status.js";
 
 let predictSeq = 0;
 export async function runPrediction() {
+  renderTryMode();
   const text = $("predict-input").value;
   const out = $("prediction");
-  if (!state.model || !text.trim()) { out.replaceChildren(); return; }
+  if (!state.model || state.model.kind !== "classifier" || !text.trim()) { out.replaceChildren(); return; }
   const seq = ++predictSeq;
   try {
     const [p] = await state.model.predict([text]);
@@ -66,7 +67,55 @@ export async function predictFile(file) {
   }
 }
 
+/** The corpus semantic search runs on: the textarea's non-empty lines. */
+function corpusLines() {
+  return $("search-corpus").value.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+}
+
+let searchSeq = 0;
+/** Semantic search with an embedding model: the corpus's nearest texts to the query, with scores. */
+export async function runSearch() {
+  const out = $("search-results");
+  const query = $("search-query").value;
+  const corpus = corpusLines();
+  if (!state.model || state.model.kind !== "embedding" || !query.trim() || !corpus.length) { out.replaceChildren(); return; }
+  const seq = ++searchSeq;
+  try {
+    const hits = await state.model.search(query, corpus, { k: 10 });
+    if (seq !== searchSeq) return;
+    out.replaceChildren(...hits.map((h) => {
+      const li = document.createElement("li");
+      const score = document.createElement("span");
+      score.className = "score";
+      score.textContent = h.score.toFixed(3);
+      li.append(score, ` ${h.text}`);
+      li.dataset.score = String(h.score);
+      return li;
+    }));
+    out.dataset.query = query;
+  } catch (e) {
+    out.textContent = `Search failed: ${e.message}`;
+  }
+}
+
+/** Shows the search box for an embedding model, the prediction box for a classifier. */
+export function renderTryMode() {
+  const embedding = !!state.model && state.model.kind === "embedding";
+  $("search-box").hidden = !embedding;
+  $("predict-box").hidden = embedding;
+}
+
 export function wireTry() {
+  let searchTimer = 0;
+  const later = () => { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 250); };
+  $("search-query").addEventListener("input", later);
+  $("search-corpus").addEventListener("input", later);
+  $("search-corpus-file").addEventListener("change", async (e) => {
+    const f = e.target.files[0];
+    if (!f) return;
+    $("search-corpus").value = await f.text();
+    runSearch();
+  });
   let timer = 0;
   $("predict-input").addEventListener("input", () => {
     clearTimeout(timer);

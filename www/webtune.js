@@ -73,8 +73,9 @@ export class WebtuneError extends Error {
  */
 
 /**
- * How the engine's parser read a dataset file.
- * @typedef {object} DatasetSummary
+ * How the engine's parser read a labelled dataset file.
+ * @typedef {object} LabelledSummary
+ * @property {"labelled"} kind
  * @property {string} fileName
  * @property {string} format  "csv", "tsv", "jsonl" or "txt"
  * @property {boolean} hasHeader
@@ -88,18 +89,45 @@ export class WebtuneError extends Error {
  * @property {number} moreProblems
  */
 
+/** @typedef {LabelledSummary | PairSummary} DatasetSummary */
+
+/**
+ * How the engine's parser read a pair file (its header names two texts: anchor/positive,
+ * sentence1/sentence2, ...): for `mode: "embedding"`.
+ * @typedef {object} PairSummary
+ * @property {"pairs" | "scored"} kind  pairs that belong together, or pairs with a similarity score
+ * @property {string} fileName
+ * @property {number} rows
+ * @property {boolean} negatives  whether rows carry a hard negative
+ * @property {[number, number] | null} scoreRange  the scores' range (scored pairs)
+ * @property {string[][]} preview  the first rows: first text, second text[, negative][, score]
+ * @property {Problem[]} problems  empty when the file can be trained on
+ * @property {number} moreProblems
+ */
+
 /**
  * How to read a dataset file (detected when absent).
  * @typedef {object} DataOptions
  * @property {"csv" | "tsv" | "jsonl" | "txt"} [format]
  * @property {string} [textColumn]  header name or 1-based number
  * @property {string} [labelColumn]  header name or 1-based number
+ * @property {string} [firstColumn]  pair files: the first text's column
+ * @property {string} [secondColumn]  pair files: the second text's column
+ * @property {string} [negativeColumn]  pair files: the hard negative's column
+ * @property {string} [scoreColumn]  pair files: the score's column
  */
 
 /**
  * Training settings; every one is optional (the engine derives what is absent from the data and
  * says how in the `started` event's plan).
  * @typedef {object} TrainSettings
+ * @property {"classify" | "fewshot" | "embedding"} [mode]  classify (default): cross-entropy on labelled texts;
+ *   fewshot: SetFit's recipe for a few examples a class (the encoder tuned on pairs of them, then a logistic
+ *   regression on its embeddings); embedding: a sentence-embedding model tuned on a pair file
+ * @property {number} [pairIterations]  fewshot: rounds of one same-class and one different-class pair per example (20)
+ * @property {"auto" | "mnrl" | "mnrl-symmetric" | "cosent" | "cosine"} [pairLoss]  embedding: the loss (auto: mnrl for pairs, cosent for scores)
+ * @property {boolean} [normalize]  embedding: the model gives unit vectors (sentence-transformers' Normalize; default true)
+ * @property {[number, number] | null} [scoreRange]  embedding: the scores' declared range (default [0, 1] or [0, 5])
  * @property {string} [strategy]  "auto", "logreg", "head", "lastK" (e.g. "last2"), "full" or "lora[R][-lastK][-ffn]"
  * @property {number | null} [epochs]
  * @property {number} [batchSize]
@@ -134,11 +162,26 @@ export class WebtuneError extends Error {
  */
 
 /**
+ * An embedding model's scores on validation pairs: Spearman (and Pearson) of the cosine
+ * similarity for scored pairs; for pairs, each first text's partner searched among all the
+ * second texts (recall@1, recall@10, MRR@10).
+ * @typedef {object} SimilarityMetrics
+ * @property {number} pairs
+ * @property {number} [spearman]
+ * @property {number} [pearson]
+ * @property {number} [recallAt1]
+ * @property {number} [recallAt10]
+ * @property {number} [mrrAt10]
+ * @property {number} [corpus]
+ */
+
+/**
  * One epoch's report.
  * @typedef {object} EpochReport
  * @property {number} epoch
  * @property {number | null} trainLoss
  * @property {Metrics | null} valid
+ * @property {SimilarityMetrics} [similarity]  an embedding run's validation scores
  * @property {number} seconds
  * @property {number} trainSeconds
  * @property {number} examplesPerSec
@@ -163,6 +206,12 @@ export class WebtuneError extends Error {
  * @property {boolean} stoppedEarly
  * @property {{dispatchesPerStep: number, operationsPerStep?: number | null, poolReservedPeakBytes?: number | null} & Record<string, unknown> | null} stepCost
  * @property {Trial[]} [search]
+ * @property {"embedding"} [mode]  an embedding model's record has these instead of labels and metrics:
+ * @property {string} [loss]
+ * @property {number} [trainPairs]
+ * @property {number} [validPairs]
+ * @property {SimilarityMetrics | null} [before]  the validation pairs scored by the base model
+ * @property {SimilarityMetrics | null} [after]  ...and by the model kept
  */
 
 /**
@@ -191,6 +240,7 @@ export class WebtuneError extends Error {
  *   | {type: "caching", done: number, total: number}
  *   | {type: "step", step: number, totalSteps: number, epoch: number, loss: number, examplesPerSec: number, etaSeconds: number}
  *   | ({type: "epoch"} & EpochReport)
+ *   | ({type: "baseline"} & SimilarityMetrics)
  *   | {type: "trial", index: number, total: number, trial: Trial}
  *   | {type: "finished", cancelled: boolean, stoppedEarly: boolean, bestEpoch: number | null, epochsRun: number, seconds: number}
  * } ProgressEvent
@@ -199,6 +249,14 @@ export class WebtuneError extends Error {
 /**
  * `auto`'s measured choice between WebGPU and the CPU.
  * @typedef {{backend: "cpu" | "wgpu", reason: string} & Record<string, unknown>} BackendDecision
+ */
+
+/**
+ * One search result.
+ * @typedef {object} SearchHit
+ * @property {number} index  the text's position in the corpus
+ * @property {string} text
+ * @property {number} score  cosine similarity to the query
  */
 
 /**
@@ -448,8 +506,9 @@ export class Webtune {
   }
 
   /**
-   * Fine-tunes a classifier on a labelled file. Resolves to the best model (by validation
-   * macro-F1); when `signal` aborts, training stops after the current step and the best model so
+   * Fine-tunes a classifier on a labelled file (`mode` "classify" or "fewshot"), or a
+   * sentence-embedding model on a pair file (`mode: "embedding"`). Resolves to the best model (by
+   * validation macro-F1; for embeddings Spearman or MRR@10); when `signal` aborts, training stops after the current step and the best model so
    * far comes back (`model.training.cancelled` is true) — or, when no epoch had ended yet, the
    * call rejects with kind `cancelled`.
    * @param {DatasetInput} file
@@ -506,11 +565,12 @@ export class Webtune {
   }
 }
 
-/** A fine-tuned classifier, living in its engine's worker. */
+/** A fine-tuned model living in its engine's worker: a classifier (`predict`) or an embedding
+ * model (`embed`, `search`). */
 export class Model {
   /**
    * @param {Webtune} owner
-   * @param {{id: number, labels: string[], training: TrainingRecord | null, backend: BackendInfo}} described
+   * @param {{id: number, kind: "classifier" | "embedding", labels: string[], training: TrainingRecord | null, backend: BackendInfo}} described
    */
   constructor(owner, described) {
     /** The engine this model lives in. */
@@ -520,7 +580,9 @@ export class Model {
     owner.models.add(this);
     /** @readonly */
     this.id = described.id;
-    /** @type {string[]} the classes, in the order of `probabilities` */
+    /** @type {"classifier" | "embedding"} */
+    this.kind = described.kind;
+    /** @type {string[]} the classes, in the order of `probabilities` (empty for an embedding model) */
     this.labels = described.labels;
     /** @type {TrainingRecord | null} how it was trained, when known */
     this.training = described.training;
@@ -538,6 +600,33 @@ export class Model {
   predict(texts) {
     if (!Array.isArray(texts)) return Promise.reject(new WebtuneError("predict takes an array of texts", "invalid"));
     return this.connection.call("predict", { model: this.id, texts });
+  }
+
+  /**
+   * Embeddings, as `SentenceTransformer(dir).encode` computes them for the export (an embedding
+   * model only): one Float32Array per text.
+   * @param {string[]} texts
+   * @returns {Promise<Float32Array[]>}
+   */
+  embed(texts) {
+    if (!Array.isArray(texts)) return Promise.reject(new WebtuneError("embed takes an array of texts", "invalid"));
+    return this.connection.call("embed", { model: this.id, texts });
+  }
+
+  /**
+   * Semantic search (an embedding model only): the `k` texts of `corpus` nearest to `query` by
+   * cosine similarity, best first. The corpus is embedded once and kept while the same corpus is
+   * searched again.
+   * @param {string} query
+   * @param {string[]} corpus
+   * @param {{k?: number}} [options]  default 10
+   * @returns {Promise<SearchHit[]>}
+   */
+  search(query, corpus, options = {}) {
+    if (typeof query !== "string" || !Array.isArray(corpus)) {
+      return Promise.reject(new WebtuneError("search takes a query string and an array of texts", "invalid"));
+    }
+    return this.connection.call("search", { model: this.id, query, corpus, k: options.k || 10 });
   }
 
   /**

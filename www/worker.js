@@ -84,12 +84,14 @@ function loadModelOn(pkg, backend, files = modelFiles) {
 }
 
 /** @typedef {import("./pkg/webtune.js").WebClassifier} WebClassifier */
+/** @typedef {import("./pkg/webtune.js").WebEmbedder} WebEmbedder */
 /** @type {{pkg: Package, info: any, concrete: string, choice: string} | null} the package and backend the base model runs on */
 let current = null;
 /** @type {import("./pkg/webtune.js").WebEngine | null} the base model */
 let engine = null;
-/** @type {Map<number, {classifier: WebClassifier, pkg: Package, info: any}>} the fine-tuned models
- * (trained or imported), each with the package it lives in (a token or a call must come from it) */
+/** @type {Map<number, {classifier: WebClassifier | WebEmbedder, kind: "classifier" | "embedding", pkg: Package, info: any, corpus?: {texts: string[], vectors: Float32Array[]}}>}
+ * the fine-tuned models (trained or imported), each with the package it lives in (a token or a
+ * call must come from it); an embedding model keeps the corpus it last searched, embedded */
 const models = new Map();
 let nextModel = 1;
 /** @type {{config: Uint8Array, tokenizer: Uint8Array, weights: Uint8Array} | null} kept to load the base model on another backend */
@@ -111,11 +113,39 @@ function model(id) {
   return m;
 }
 
-/** Keeps a classifier and describes it for the library's Model. */
+/** Keeps a classifier or an embedding model and describes it for the library's Model. */
 function keep(classifier, pkg, info) {
   const id = nextModel++;
-  models.set(id, { classifier, pkg, info });
-  return { id, labels: classifier.labels, training: classifier.training, backend: { ...classifier.backend, ...info } };
+  const kind = "labels" in classifier ? "classifier" : "embedding";
+  models.set(id, { classifier, kind, pkg, info });
+  return {
+    id, kind, labels: kind === "classifier" ? /** @type {WebClassifier} */ (classifier).labels : [],
+    training: classifier.training, backend: { ...classifier.backend, ...info },
+  };
+}
+
+/** A classifier of this engine, or a clear refusal. */
+function classifierOf(id) {
+  const m = model(id);
+  if (m.kind !== "classifier") throw failure("this is an embedding model: it embeds and searches, it does not classify", "invalid");
+  return /** @type {WebClassifier} */ (m.classifier);
+}
+
+/** An embedding model of this engine, or a clear refusal. */
+function embedderOf(id) {
+  const m = model(id);
+  if (m.kind !== "embedding") throw failure("this is a classifier: only embedding models embed and search", "invalid");
+  return m;
+}
+
+/** A model's zip, whatever its kind. */
+function zipOf(m) {
+  return m.kind === "classifier" ? /** @type {WebClassifier} */ (m.classifier).exportZip(false) : /** @type {WebEmbedder} */ (m.classifier).exportZip();
+}
+
+/** Opens a model zip of either kind on `pkg`'s `backend`. */
+function importOn(pkg, zip, backend) {
+  return pkg.modelKind(zip) === "embedding" ? pkg.WebEmbedder.importZip(zip, backend) : pkg.WebClassifier.importZip(zip, backend);
 }
 
 /** Runs a request that replaces the base model or moves the models: one at a time, never during a
@@ -216,8 +246,8 @@ const handlers = {
       try {
         if (modelFiles) loaded = await loadModelOn(next.pkg, next.concrete);
         for (const [id, m] of models) {
-          const zip = await m.classifier.exportZip(false);
-          moved.set(id, { classifier: await next.pkg.WebClassifier.importZip(zip, next.concrete), pkg: next.pkg, info: next.info });
+          const zip = await zipOf(m);
+          moved.set(id, { classifier: await importOn(next.pkg, zip, next.concrete), kind: m.kind, pkg: next.pkg, info: next.info });
         }
       } catch (err) {
         if (loaded) loaded.free();
@@ -252,8 +282,11 @@ const handlers = {
       training.token = new pkg.CancelToken();
       if (training.stop) training.token.cancel();
       const onProgress = (event) => self.postMessage({ type: "progress", event });
-      const trained = await source.train(train, trainName, valid || undefined, validName || undefined,
-        { ...request, baseModel: modelName }, onProgress, training.token);
+      const embedding = request && request.mode === "embedding";
+      if (embedding && previous) throw failure("embedding mode tunes the base model: it cannot continue a classifier", "invalid");
+      const args = /** @type {const} */ ([train, trainName, valid || undefined, validName || undefined,
+        { ...request, baseModel: modelName }, onProgress, training.token]);
+      const trained = embedding ? await /** @type {import("./pkg/webtune.js").WebEngine} */ (source).trainEmbedding(...args) : await source.train(...args);
       const record = trained.training;
       if (record && record.cancelled && record.bestEpoch == null) {
         trained.free();
@@ -272,15 +305,37 @@ const handlers = {
     return {};
   },
   async predict({ model: id, texts }) {
-    return model(id).classifier.predict(texts);
+    return classifierOf(id).predict(texts);
+  },
+  async embed({ model: id, texts }) {
+    return embedderOf(id).classifier.embed(texts);
+  },
+  /** The `k` texts of `corpus` nearest to `query` (cosine similarity), best first. The corpus is
+   * embedded once and kept until another corpus is searched. */
+  async search({ model: id, query, corpus, k }) {
+    const m = embedderOf(id);
+    const embedder = /** @type {WebEmbedder} */ (m.classifier);
+    const same = m.corpus && m.corpus.texts.length === corpus.length && m.corpus.texts.every((t, i) => t === corpus[i]);
+    if (!same) m.corpus = { texts: corpus.slice(), vectors: await embedder.embed(corpus) };
+    const [q] = await embedder.embed([query]);
+    const norm = (/** @type {Float32Array} */ v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0)) || 1;
+    const qn = norm(q);
+    const scored = m.corpus.vectors.map((v, index) => {
+      let dot = 0;
+      for (let i = 0; i < v.length; i++) dot += v[i] * q[i];
+      return { index, text: m.corpus.texts[index], score: dot / (qn * norm(v)) };
+    });
+    scored.sort((a, b) => b.score - a.score);
+    return scored.slice(0, Math.max(1, k || 10));
   },
   async exportModel({ model: id, loraAdapter }) {
-    return model(id).classifier.exportZip(!!loraAdapter);
+    const m = model(id);
+    return m.kind === "classifier" ? /** @type {WebClassifier} */ (m.classifier).exportZip(!!loraAdapter) : zipOf(m);
   },
   importModel({ zip, backend }) {
     return exclusive(async () => {
       const target = current || { ...(await resolve(backend)), choice: backend };
-      const classifier = await target.pkg.WebClassifier.importZip(zip, target.concrete);
+      const classifier = await importOn(target.pkg, zip, target.concrete);
       current ??= target;
       return keep(classifier, target.pkg, target.info);
     });

@@ -31,6 +31,18 @@ pub struct PairSet {
     pub negatives: Option<Vec<String>>,
     /// `score`, for scored pairs.
     pub scores: Option<Vec<f64>>,
+    /// The line each row starts on (1-based), for messages about a row.
+    pub lines: Vec<usize>,
+}
+
+/// Columns a caller names instead of the header's usual names: a header name or a 1-based column
+/// number each (a file without a header still needs one, since the roles are read by name).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PairColumns {
+    pub first: Option<String>,
+    pub second: Option<String>,
+    pub negative: Option<String>,
+    pub score: Option<String>,
 }
 
 impl PairSet {
@@ -41,6 +53,86 @@ impl PairSet {
     pub fn is_empty(&self) -> bool {
         self.first.is_empty()
     }
+
+    /// The range the scores lie in: `declared` when given (a score outside it is a problem at its
+    /// line), else `[0, 1]` when every score is in it, else `[0, 5]` (STS-B's) when every score
+    /// is in that, else a problem asking for the range.
+    pub fn score_range(&self, declared: Option<[f64; 2]>) -> Result<[f64; 2], DataError> {
+        let Some(scores) = &self.scores else {
+            return Ok([0.0, 1.0]);
+        };
+        let within = |r: [f64; 2], v: f64| (r[0]..=r[1]).contains(&v);
+        let range = match declared {
+            Some(r) => r,
+            None if scores.iter().all(|&v| within([0.0, 1.0], v)) => [0.0, 1.0],
+            None if scores.iter().all(|&v| within([0.0, 5.0], v)) => [0.0, 5.0],
+            None => {
+                let (i, v) = scores
+                    .iter()
+                    .enumerate()
+                    .find(|&(_, &v)| !within([0.0, 5.0], v))
+                    .map_or((0, 0.0), |(i, &v)| (i, v));
+                return Err(collect_problems(
+                    &self.file_name,
+                    vec![Problem {
+                        line: self.lines.get(i).copied().unwrap_or(0),
+                        message: format!(
+                            "score {v} is outside [0, 1] and [0, 5]: declare the scores' range (score_range, --score-range MIN,MAX)"
+                        ),
+                    }],
+                ));
+            }
+        };
+        let problems: Vec<Problem> = scores
+            .iter()
+            .zip(&self.lines)
+            .filter(|&(&v, _)| !within(range, v))
+            .map(|(&v, &line)| Problem {
+                line,
+                message: format!(
+                    "score {v} is outside the declared range [{}, {}]",
+                    range[0], range[1]
+                ),
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(range)
+        } else {
+            Err(collect_problems(&self.file_name, problems))
+        }
+    }
+}
+
+/// The column `spec` names (a header name, any case, or a 1-based number), else the first of
+/// the usual `names` the header has. `Err`: what to tell the user.
+fn column(columns: &[String], spec: Option<&str>, names: &[&str]) -> Result<Option<usize>, String> {
+    let Some(spec) = spec.map(str::trim) else {
+        return Ok(find(columns, names));
+    };
+    if let Ok(n) = spec.parse::<usize>() {
+        return if (1..=columns.len()).contains(&n) {
+            Ok(Some(n - 1))
+        } else {
+            Err(format!(
+                "column {n} does not exist: the file has {} columns",
+                columns.len()
+            ))
+        };
+    }
+    columns
+        .iter()
+        .position(|c| c.trim().eq_ignore_ascii_case(spec))
+        .map(Some)
+        .ok_or_else(|| {
+            format!(
+                "no column \"{spec}\": the header has {}",
+                if columns.is_empty() {
+                    "no columns".to_string()
+                } else {
+                    columns.join(", ")
+                }
+            )
+        })
 }
 
 /// Header names each role is known by (lower case).
@@ -55,12 +147,32 @@ fn find(columns: &[String], names: &[&str]) -> Option<usize> {
         .position(|c| names.contains(&c.trim().to_ascii_lowercase().as_str()))
 }
 
+/// Whether a file's header names a pair file's two texts (so the page reads it as pairs, not
+/// as labelled texts), and whether it has scores. `None` when it does not, or cannot be read.
+pub fn header_kind(bytes: &[u8], file_name: &str, format: Option<Format>) -> Option<PairKind> {
+    let text = decode(bytes).ok()?;
+    let format = format
+        .or_else(|| Format::from_file_name(file_name))
+        .unwrap_or_else(|| Format::sniff(text));
+    // The header alone: the first line (JSONL: its first record's keys).
+    let first_line = text.lines().next().unwrap_or("");
+    let (columns, _) = read_named_columns(first_line, format);
+    (find(&columns, FIRST).is_some() && find(&columns, SECOND).is_some()).then(|| {
+        if find(&columns, SCORE).is_some() {
+            PairKind::Scored
+        } else {
+            PairKind::Pairs
+        }
+    })
+}
+
 /// Reads a pair file. Fails with every problem (and its line) when a row is unusable: an empty
 /// text, a score that is not a finite number, a missing field.
 pub fn parse_pairs(
     bytes: &[u8],
     file_name: &str,
     format: Option<Format>,
+    named: &PairColumns,
 ) -> Result<PairSet, DataError> {
     let file = if file_name.is_empty() {
         "pairs"
@@ -89,10 +201,15 @@ pub fn parse_pairs(
             }],
         )
     };
-    let first = find(&columns, FIRST).ok_or_else(|| missing("first-text", FIRST))?;
-    let second = find(&columns, SECOND).ok_or_else(|| missing("second-text", SECOND))?;
-    let negative = find(&columns, NEGATIVE);
-    let score = find(&columns, SCORE);
+    let named_column = |spec: &Option<String>, names: &[&str]| {
+        column(&columns, spec.as_deref(), names)
+            .map_err(|message| collect_problems(file, vec![Problem { line: 1, message }]))
+    };
+    let first = named_column(&named.first, FIRST)?.ok_or_else(|| missing("first-text", FIRST))?;
+    let second =
+        named_column(&named.second, SECOND)?.ok_or_else(|| missing("second-text", SECOND))?;
+    let negative = named_column(&named.negative, NEGATIVE)?;
+    let score = named_column(&named.score, SCORE)?;
     let kind = if score.is_some() {
         PairKind::Scored
     } else {
@@ -107,6 +224,7 @@ pub fn parse_pairs(
         second: Vec::new(),
         negatives: negative.map(|_| Vec::new()),
         scores: score.map(|_| Vec::new()),
+        lines: Vec::new(),
     };
     for (line, cells) in &table.rows {
         let cell = |i: usize| cells.get(i).map(|c| c.trim()).unwrap_or("");
@@ -147,6 +265,7 @@ pub fn parse_pairs(
         if !ok {
             continue;
         }
+        set.lines.push(*line);
         set.first.push(cell(first).to_string());
         set.second.push(cell(second).to_string());
         if let (Some(n), Some(v)) = (negative, set.negatives.as_mut()) {
@@ -176,7 +295,7 @@ mod tests {
     #[test]
     fn scored_pairs_read_as_sts_b_writes_them() {
         let csv = b"sentence1,sentence2,score\nA man is dancing.,A man dances.,4.8\n\"Cats, again\",Dogs,0.5\n";
-        let s = parse_pairs(csv, "dev.csv", None).unwrap();
+        let s = parse_pairs(csv, "dev.csv", None, &PairColumns::default()).unwrap();
         assert_eq!(s.kind, PairKind::Scored);
         assert_eq!(s.first, ["A man is dancing.", "Cats, again"]);
         assert_eq!(s.scores, Some(vec![4.8, 0.5]));
@@ -185,17 +304,102 @@ mod tests {
 
     #[test]
     fn pairs_and_triplets_read_from_csv_and_jsonl() {
-        let s = parse_pairs(b"anchor,positive\nq1,d1\nq2,d2\n", "p.csv", None).unwrap();
+        let s = parse_pairs(
+            b"anchor,positive\nq1,d1\nq2,d2\n",
+            "p.csv",
+            None,
+            &PairColumns::default(),
+        )
+        .unwrap();
         assert_eq!((s.kind, s.len()), (PairKind::Pairs, 2));
         let jsonl = b"{\"anchor\": \"q\", \"positive\": \"d\", \"negative\": \"n\"}\n";
-        let s = parse_pairs(jsonl, "t.jsonl", None).unwrap();
+        let s = parse_pairs(jsonl, "t.jsonl", None, &PairColumns::default()).unwrap();
         assert_eq!(s.negatives, Some(vec!["n".to_string()]));
+    }
+
+    #[test]
+    fn columns_can_be_named_or_numbered() {
+        let csv = b"question,answer,rating\nq1,a1,3\nq2,a2,1\n";
+        let named = PairColumns {
+            first: Some("Question".into()),
+            second: Some("2".into()),
+            score: Some("rating".into()),
+            ..PairColumns::default()
+        };
+        let s = parse_pairs(csv, "qa.csv", None, &named).unwrap();
+        assert_eq!(
+            (s.kind, s.first.clone(), s.second.clone()),
+            (
+                PairKind::Scored,
+                vec!["q1".to_string(), "q2".into()],
+                vec!["a1".to_string(), "a2".into()]
+            )
+        );
+        assert_eq!(s.lines, vec![2, 3]);
+        let e = parse_pairs(
+            csv,
+            "qa.csv",
+            None,
+            &PairColumns {
+                first: Some("query".into()),
+                ..named.clone()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("line 1: no column \"query\": the header has question, answer, rating"),
+            "{e}"
+        );
+        let e = parse_pairs(
+            csv,
+            "qa.csv",
+            None,
+            &PairColumns {
+                second: Some("9".into()),
+                ..named
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("column 9 does not exist: the file has 3 columns"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_score_range_is_inferred_or_declared_and_outliers_are_named_by_line() {
+        let read = |csv: &[u8]| parse_pairs(csv, "s.csv", None, &PairColumns::default()).unwrap();
+        let unit = read(b"sentence1,sentence2,score\na,b,0.2\nc,d,1\n");
+        assert_eq!(unit.score_range(None).unwrap(), [0.0, 1.0]);
+        let sts = read(b"sentence1,sentence2,score\na,b,4.5\nc,d,1\n");
+        assert_eq!(sts.score_range(None).unwrap(), [0.0, 5.0]);
+        let e = sts.score_range(Some([0.0, 1.0])).unwrap_err().to_string();
+        assert!(
+            e.contains("line 2: score 4.5 is outside the declared range [0, 1]"),
+            "{e}"
+        );
+        let odd = read(b"sentence1,sentence2,score\na,b,3\nc,d,-2\n");
+        let e = odd.score_range(None).unwrap_err().to_string();
+        assert!(
+            e.contains("line 3: score -2 is outside [0, 1] and [0, 5]"),
+            "{e}"
+        );
+        assert_eq!(odd.score_range(Some([-5.0, 5.0])).unwrap(), [-5.0, 5.0]);
+        assert_eq!(
+            header_kind(b"anchor,positive\nq,d\n", "p.csv", None),
+            Some(PairKind::Pairs)
+        );
+        assert_eq!(header_kind(b"text,label\nq,d\n", "p.csv", None), None);
     }
 
     #[test]
     fn every_bad_row_is_named_by_line() {
         let csv = b"sentence1,sentence2,score\na,b,1\n,b,2\na,b,high\n";
-        let e = parse_pairs(csv, "bad.csv", None).unwrap_err().to_string();
+        let e = parse_pairs(csv, "bad.csv", None, &PairColumns::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("bad.csv: 2 problems"), "{e}");
         assert!(
             e.contains("line 3: empty text (column \"sentence1\")"),
@@ -205,9 +409,14 @@ mod tests {
             e.contains("line 4: score \"high\" (column \"score\") is not a number"),
             "{e}"
         );
-        let e = parse_pairs(b"text,label\na,b\n", "cls.csv", None)
-            .unwrap_err()
-            .to_string();
+        let e = parse_pairs(
+            b"text,label\na,b\n",
+            "cls.csv",
+            None,
+            &PairColumns::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             e.contains("no first-text column") && e.contains("text, label"),
             "{e}"

@@ -47,7 +47,20 @@ pub fn dense_dir(normalize: bool) -> &'static str {
     dense_paths(normalize).0.trim_end_matches("/config.json")
 }
 
+/// A classifier's stack: Transformer, Pooling, optionally Normalize, Dense.
 pub fn modules_json(normalize: bool) -> Vec<u8> {
+    let mut modules = embedding_modules(normalize);
+    let idx = modules.len();
+    modules.push(json!({"idx": idx, "name": idx.to_string(), "path": dense_dir(normalize), "type": "sentence_transformers.base.modules.dense.Dense"}));
+    pretty(&Value::Array(modules))
+}
+
+/// An embedding model's stack: Transformer, Pooling, optionally Normalize (no head).
+pub fn embedding_modules_json(normalize: bool) -> Vec<u8> {
+    pretty(&Value::Array(embedding_modules(normalize)))
+}
+
+fn embedding_modules(normalize: bool) -> Vec<Value> {
     let mut modules = vec![
         json!({"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"}),
         json!({"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"}),
@@ -55,9 +68,20 @@ pub fn modules_json(normalize: bool) -> Vec<u8> {
     if normalize {
         modules.push(json!({"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.base.modules.normalize.Normalize"}));
     }
-    let idx = modules.len();
-    modules.push(json!({"idx": idx, "name": idx.to_string(), "path": dense_dir(normalize), "type": "sentence_transformers.base.modules.dense.Dense"}));
-    pretty(&Value::Array(modules))
+    modules
+}
+
+/// Whether a `modules.json` ends in `Normalize` after Transformer and Pooling (an embedding
+/// model giving unit vectors); `false` for anything else.
+pub fn ends_in_normalize(bytes: &[u8]) -> bool {
+    let Ok(Value::Array(entries)) = serde_json::from_slice::<Value>(bytes) else {
+        return false;
+    };
+    entries
+        .last()
+        .and_then(|m| m.get("type"))
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.ends_with(".Normalize"))
 }
 
 /// What the head reads from a model's `modules.json`: whether a `Normalize` comes before it,

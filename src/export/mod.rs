@@ -41,44 +41,28 @@ pub async fn export(c: &Classifier, meta: &ExportMeta) -> Result<Vec<ExportFile>
     let hidden = c.engine.config.hidden_size;
     let k = c.labels.len();
     let max_len = c.engine.tokenizer.max_len();
-    let mut files = Vec::new();
+    let normalize = c.head.normalize;
+    let (dense_config, dense_weights) = layout::dense_paths(normalize);
+    let mut files = vec![
+        ExportFile {
+            path: layout::MODULES.into(),
+            bytes: layout::modules_json(normalize),
+        },
+        ExportFile {
+            path: layout::CONFIG.into(),
+            bytes: layout::config_json(&c.engine.config_json, &c.labels)?,
+        },
+    ];
+    files.extend(encoder_files(&c.engine, normalize).await?);
     let mut add = |path: &str, bytes: Vec<u8>| {
         files.push(ExportFile {
             path: path.to_string(),
             bytes,
         })
     };
-
-    let normalize = c.head.normalize;
-    let (dense_config, dense_weights) = layout::dense_paths(normalize);
-    add(layout::MODULES, layout::modules_json(normalize));
-    add(
-        layout::CONFIG,
-        layout::config_json(&c.engine.config_json, &c.labels)?,
-    );
-    add(layout::ST_CONFIG, layout::st_config_json());
-    add(layout::SBERT_CONFIG, layout::sbert_config_json(max_len));
-    add(layout::TOKENIZER, c.engine.tokenizer_json.clone());
-    add(
-        layout::TOKENIZER_CONFIG,
-        layout::tokenizer_config_json(max_len),
-    );
-    add(layout::POOLING_CONFIG, layout::pooling_json(hidden));
-    if normalize {
-        add(layout::NORMALIZE_CONFIG, layout::normalize_json());
-    }
     add(dense_config, layout::dense_json(hidden, k));
-
     let mut metadata = std::collections::HashMap::new();
     metadata.insert("format".to_string(), "pt".to_string());
-    let mut encoder = encoder_tensors(&c.engine.encoder).await?;
-    for (name, shape, values) in &c.engine.report.pooler {
-        encoder.insert(name.clone(), (shape.clone(), values.clone()));
-    }
-    add(
-        layout::WEIGHTS,
-        to_safetensors(&encoder, Some(metadata.clone()))?,
-    );
     let mut head = HostTensors::new();
     tensors::linear(&mut head, names::DENSE_HEAD, &c.head.linear).await?;
     add(
@@ -104,6 +88,86 @@ pub async fn export(c: &Classifier, meta: &ExportMeta) -> Result<Vec<ExportFile>
             "training": meta.training.clone().unwrap_or(Value::Null),
         })),
     );
+    Ok(files)
+}
+
+/// The files of the Transformer, Pooling and (with `normalize`) Normalize modules: what a
+/// classifier and an embedding model share.
+async fn encoder_files(engine: &Engine, normalize: bool) -> Result<Vec<ExportFile>> {
+    let hidden = engine.config.hidden_size;
+    let max_len = engine.tokenizer.max_len();
+    let mut files = Vec::new();
+    let mut add = |path: &str, bytes: Vec<u8>| {
+        files.push(ExportFile {
+            path: path.to_string(),
+            bytes,
+        })
+    };
+    add(layout::ST_CONFIG, layout::st_config_json());
+    add(layout::SBERT_CONFIG, layout::sbert_config_json(max_len));
+    add(layout::TOKENIZER, engine.tokenizer_json.clone());
+    add(
+        layout::TOKENIZER_CONFIG,
+        layout::tokenizer_config_json(max_len),
+    );
+    add(layout::POOLING_CONFIG, layout::pooling_json(hidden));
+    if normalize {
+        add(layout::NORMALIZE_CONFIG, layout::normalize_json());
+    }
+    let mut metadata = std::collections::HashMap::new();
+    metadata.insert("format".to_string(), "pt".to_string());
+    let mut encoder = encoder_tensors(&engine.encoder).await?;
+    for (name, shape, values) in &engine.report.pooler {
+        encoder.insert(name.clone(), (shape.clone(), values.clone()));
+    }
+    add(layout::WEIGHTS, to_safetensors(&encoder, Some(metadata))?);
+    Ok(files)
+}
+
+/// Builds every file of an exported sentence-embedding model: the encoder, mean pooling and,
+/// with `normalize`, sentence-transformers' `Normalize` — no head, so
+/// `SentenceTransformer(dir).encode` gives the embeddings webtune computes. The base model's
+/// `config.json` goes out unchanged (an embedding model has no labels).
+pub async fn export_embedding(
+    engine: &Engine,
+    normalize: bool,
+    meta: &ExportMeta,
+) -> Result<Vec<ExportFile>> {
+    let mut files = vec![
+        ExportFile {
+            path: layout::MODULES.into(),
+            bytes: layout::embedding_modules_json(normalize),
+        },
+        ExportFile {
+            path: layout::CONFIG.into(),
+            bytes: engine.config_json.clone(),
+        },
+    ];
+    files.extend(encoder_files(engine, normalize).await?);
+    let adapters = lora_adapters(engine).await?;
+    let mut metadata = std::collections::HashMap::new();
+    metadata.insert("format".to_string(), "pt".to_string());
+    if meta.adapter && !adapters.0.is_empty() {
+        files.push(ExportFile {
+            path: layout::ADAPTER_WEIGHTS.into(),
+            bytes: to_safetensors(&adapters.0, Some(metadata))?,
+        });
+        files.push(ExportFile {
+            path: layout::ADAPTER_CONFIG.into(),
+            bytes: layout::to_json(&adapters.1),
+        });
+    }
+    files.push(ExportFile {
+        path: layout::WEBTUNE.into(),
+        bytes: layout::to_json(&json!({
+            "webtune_version": env!("CARGO_PKG_VERSION"),
+            "kind": "embedding",
+            "normalize": normalize,
+            "max_seq_length": engine.tokenizer.max_len(),
+            "lora_merged": !adapters.0.is_empty(),
+            "training": meta.training.clone().unwrap_or(Value::Null),
+        })),
+    });
     Ok(files)
 }
 
@@ -290,6 +354,49 @@ pub fn import(files: &BTreeMap<String, Vec<u8>>, device: &Device) -> Result<Clas
         engine,
         head: Head::new(head, normalize),
         labels,
+    })
+}
+
+/// Loads an exported sentence-embedding model (Transformer, Pooling, optionally Normalize; no
+/// head) onto `device`: the engine, and whether its embeddings are normalised.
+pub fn import_embedding(
+    files: &BTreeMap<String, Vec<u8>>,
+    device: &Device,
+) -> Result<(Engine, bool)> {
+    let normalize = files
+        .get(layout::MODULES)
+        .is_some_and(|m| layout::ends_in_normalize(m));
+    if files.contains_key(layout::DENSE_WEIGHTS)
+        || files.contains_key(layout::NORMALIZED_DENSE_WEIGHTS)
+    {
+        return Err(Error::Io(
+            "this is a classifier (it has a Dense head), not an embedding model".into(),
+        ));
+    }
+    let max_len = json_of(files, layout::SBERT_CONFIG)?
+        .and_then(|v| v.get("max_seq_length").and_then(Value::as_u64))
+        .unwrap_or(crate::tokenize::DEFAULT_MAX_LEN as u64) as usize;
+    let base = ModelFiles {
+        config: required(files, layout::CONFIG)?.clone(),
+        tokenizer: required(files, layout::TOKENIZER)?.clone(),
+        weights: required(files, layout::WEIGHTS)?.clone(),
+    };
+    Ok((Engine::load(&base, device, max_len)?, normalize))
+}
+
+/// Whether exported files hold an embedding model (`webtune.json` says so, or there is no head).
+pub fn is_embedding(files: &BTreeMap<String, Vec<u8>>) -> bool {
+    let declared = files
+        .get(layout::WEBTUNE)
+        .and_then(|w| serde_json::from_slice::<Value>(w).ok())
+        .and_then(|w| {
+            w.get("kind")
+                .and_then(Value::as_str)
+                .map(|k| k == "embedding")
+        });
+    declared.unwrap_or_else(|| {
+        !files.contains_key(layout::DENSE_WEIGHTS)
+            && !files.contains_key(layout::NORMALIZED_DENSE_WEIGHTS)
     })
 }
 

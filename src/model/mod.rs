@@ -5,6 +5,7 @@ pub mod activation;
 pub mod attention;
 pub mod classifier;
 pub mod config;
+pub mod contrastive_loss;
 pub mod dropout;
 pub mod embeddings;
 pub mod encoder;

@@ -68,10 +68,97 @@ impl std::str::FromStr for HeadInit {
     }
 }
 
+/// What a run makes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// A classifier trained with cross-entropy on labelled texts (the default).
+    #[default]
+    Classify,
+    /// A classifier from a few labelled examples a class (SetFit's recipe): the encoder is
+    /// tuned contrastively on pairs of the examples, then a logistic regression is fitted on
+    /// the tuned embeddings.
+    Fewshot,
+    /// A sentence-embedding model tuned on pairs (`anchor,positive[,negative]`) or scored pairs
+    /// (`sentence1,sentence2,score`).
+    Embedding,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "classify" => Ok(Mode::Classify),
+            "fewshot" => Ok(Mode::Fewshot),
+            "embedding" => Ok(Mode::Embedding),
+            other => Err(crate::Error::Invalid(format!(
+                "unknown mode \"{other}\" (expected classify, fewshot or embedding)"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mode::Classify => "classify",
+            Mode::Fewshot => "fewshot",
+            Mode::Embedding => "embedding",
+        })
+    }
+}
+
+/// The loss of an embedding run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PairLossChoice {
+    /// By the data: `mnrl` for pairs, `cosent` for scored pairs.
+    #[default]
+    Auto,
+    /// MultipleNegativesRankingLoss: in-batch negatives (and each row's hard negative).
+    Mnrl,
+    /// MNRL both ways: anchors to positives and positives to anchors.
+    MnrlSymmetric,
+    /// CoSENT on scored pairs (the order of the scores).
+    Cosent,
+    /// The cosine similarity regressed on the scores rescaled to [0, 1].
+    Cosine,
+}
+
+impl std::str::FromStr for PairLossChoice {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "auto" => Ok(PairLossChoice::Auto),
+            "mnrl" => Ok(PairLossChoice::Mnrl),
+            "mnrl-symmetric" => Ok(PairLossChoice::MnrlSymmetric),
+            "cosent" => Ok(PairLossChoice::Cosent),
+            "cosine" => Ok(PairLossChoice::Cosine),
+            other => Err(crate::Error::Invalid(format!(
+                "unknown loss \"{other}\" (expected auto, mnrl, mnrl-symmetric, cosent or cosine)"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for PairLossChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PairLossChoice::Auto => "auto",
+            PairLossChoice::Mnrl => "mnrl",
+            PairLossChoice::MnrlSymmetric => "mnrl-symmetric",
+            PairLossChoice::Cosent => "cosent",
+            PairLossChoice::Cosine => "cosine",
+        })
+    }
+}
+
 /// Everything that shapes a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TrainConfig {
+    /// What the run makes: a classifier (`classify`, `fewshot`) or an embedding model.
+    pub mode: Mode,
     /// `auto` (the default) chooses by the data's size; see [`super::plan::resolve_strategy`].
     pub strategy: Strategy,
     /// `None` (the default): from the step budget, see [`super::plan::budget_epochs`].
@@ -112,6 +199,16 @@ pub struct TrainConfig {
     /// Try a few configurations on the validation data and keep the best (see
     /// [`super::search`]).
     pub search: bool,
+    /// `fewshot`: rounds of pair drawing, each a positive and a negative pair per example
+    /// (SetFit's `num_iterations`).
+    pub pair_iterations: usize,
+    /// `embedding`: the loss.
+    pub pair_loss: PairLossChoice,
+    /// `embedding`: the exported model ends in sentence-transformers' `Normalize` (unit vectors).
+    pub normalize: bool,
+    /// `embedding`, scored pairs: the range the scores are declared in (`[0, 5]` for STS-B);
+    /// a score outside it is an error. `None`: `[0, 1]` when every score is in it, else `[0, 5]`.
+    pub score_range: Option<[f64; 2]>,
     /// Why the automatic choices were made, in sentences (filled by [`super::plan::prepare`];
     /// recorded with the model).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -121,6 +218,7 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
+            mode: Mode::Classify,
             strategy: Strategy::default(),
             epochs: None,
             batch_size: 32,
@@ -140,6 +238,10 @@ impl Default for TrainConfig {
             dropout: true,
             head_init: HeadInit::Auto,
             search: false,
+            pair_iterations: super::pair_sampler::DEFAULT_ITERATIONS,
+            pair_loss: PairLossChoice::Auto,
+            normalize: true,
+            score_range: None,
             notes: Vec::new(),
         }
     }
@@ -198,6 +300,22 @@ impl TrainConfig {
         }
         if self.weight_decay < 0.0 {
             return bad("weight decay must not be negative".into());
+        }
+        if self.pair_iterations == 0 {
+            return bad("pair iterations must be at least 1".into());
+        }
+        if let Some([lo, hi]) = self.score_range
+            && !(lo.is_finite() && hi.is_finite() && lo < hi)
+        {
+            return bad(format!(
+                "the score range must be two numbers, the first below the second, got [{lo}, {hi}]"
+            ));
+        }
+        if self.search && self.mode != Mode::Classify {
+            return bad(format!(
+                "the search tries classification settings: it does not run in {} mode",
+                self.mode
+            ));
         }
         Ok(())
     }

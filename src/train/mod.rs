@@ -4,17 +4,22 @@
 pub mod batches;
 pub mod cache;
 pub mod config;
+pub mod embedding;
+pub mod fewshot;
 pub mod logreg;
 pub mod metrics;
 pub mod optim;
+pub mod pair_sampler;
+pub mod pair_steps;
 pub mod plan;
 pub mod progress;
 pub mod search;
+mod source;
 pub mod strategy;
 pub mod trainer;
 pub mod trial;
 
-pub use config::{ClassWeighting, HeadInit, TrainConfig};
+pub use config::{ClassWeighting, HeadInit, Mode, PairLossChoice, TrainConfig};
 pub use metrics::Metrics;
 pub use optim::Schedule;
 pub use plan::{Plan, Prepared, prepare};

@@ -88,6 +88,21 @@ pub struct Prepared {
 /// is too small to spare any.
 pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> Prepared {
     let mut config = config.clone();
+    if config.mode == super::Mode::Fewshot {
+        // A few examples a class are all worth training on; a validation file scores the run.
+        if valid.is_none() {
+            config.notes.push(format!(
+                "no validation split: few-shot training uses all {} examples (give a validation file to score it)",
+                full.len()
+            ));
+        }
+        let valid = valid.unwrap_or_else(|| full.subset(&[]));
+        return Prepared {
+            train: full,
+            valid,
+            config,
+        };
+    }
     let (strategy, why) = resolve_strategy(config.strategy, full.len(), full.label_set.len());
     config.strategy = strategy;
     if !config.search {

@@ -27,6 +27,9 @@ pub struct EpochReport {
     pub epoch: usize,
     pub train_loss: f64,
     pub valid: Option<Metrics>,
+    /// An embedding run's validation: Spearman for scored pairs, retrieval for pairs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<crate::similarity::SimilarityMetrics>,
     /// The whole epoch: training steps plus validation.
     pub seconds: f64,
     /// The training steps alone (what an "epoch time" is usually compared on).
@@ -73,6 +76,9 @@ pub enum Progress {
         eta_seconds: f64,
     },
     Epoch(EpochReport),
+    /// An embedding run scored the base model on its validation pairs before training (the
+    /// epochs' `similarity` compares with it).
+    Baseline(crate::similarity::SimilarityMetrics),
     /// A search's trial ended (its own `Started` … `Finished` events came before).
     Trial {
         index: usize,

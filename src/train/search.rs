@@ -147,6 +147,24 @@ pub async fn fit(
     config: &TrainConfig,
     host: &mut dyn TrainHost,
 ) -> Result<(TrainOutcome, Option<Vec<Trial>>)> {
+    match config.mode {
+        super::Mode::Classify => {}
+        super::Mode::Fewshot if head.is_some() => {
+            return Err(Error::Invalid(
+                "fewshot mode trains a new classifier: it cannot continue training an existing one (use classify mode)".into(),
+            ));
+        }
+        super::Mode::Fewshot => {
+            let outcome =
+                super::fewshot::train_fewshot(base, train_set, valid, config, host).await?;
+            return Ok((outcome, None));
+        }
+        super::Mode::Embedding => {
+            return Err(Error::Invalid(
+                "embedding mode trains on pairs, not labelled texts: it makes an embedding model, not a classifier".into(),
+            ));
+        }
+    }
     if config.search {
         if head.is_some() {
             return Err(Error::Invalid(

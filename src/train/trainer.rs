@@ -11,19 +11,19 @@ use crate::data::{Dataset, LabelSet};
 use crate::device_cost::{StepCost, StepMeter};
 use crate::engine::{BatchLimits, Engine, batched_rows, read_f32};
 use crate::model::loss::cross_entropy;
-use crate::model::{Head, ModelInput, TextClassifier, mean_pool};
+use crate::model::{Head, TextClassifier};
 use crate::rng::SplitMix64;
-use crate::tokenize::{Encoded, PaddedBatch};
+use crate::tokenize::Encoded;
 use crate::{Error, Result};
 
 use super::batches::epoch_batches;
-use super::cache::{CachePoint, FeatureCache};
 use super::config::{HeadInit, TrainConfig};
 use super::logreg::{self, CvReport};
 use super::metrics::{Metrics, argmax_rows};
 use super::optim::{Optimizer, lr_factor};
 use super::plan::{Plan, resolve_strategy};
 use super::progress::{CacheInfo, EpochReport, Progress, TrainHost};
+use super::source::{Source, build_sources, plan_cache};
 use super::strategy::Strategy;
 
 /// A fine-tuned classifier and how it got there.
@@ -75,7 +75,7 @@ pub fn new_head(hidden: usize, classes: usize, seed: u64, device: &Device) -> Li
 }
 
 /// Counts (trainable, total) scalar parameters.
-fn count_params(model: &TextClassifier) -> (usize, usize) {
+pub(crate) fn count_params(model: &TextClassifier) -> (usize, usize) {
     struct Counter(usize, usize);
     impl burn::module::ModuleVisitor for Counter {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
@@ -91,69 +91,13 @@ fn count_params(model: &TextClassifier) -> (usize, usize) {
     (c.0, c.1)
 }
 
-/// Examples on their way into the network: cached features, or token ids run end to end.
-enum Source<'a> {
-    Cached(FeatureCache),
-    Tokens(&'a [Encoded]),
-}
-
-impl Source<'_> {
-    fn logits(
-        &self,
-        model: &TextClassifier,
-        batch: &[usize],
-        device: &Device,
-        pad_id: u32,
-    ) -> Tensor<2> {
-        model
-            .head
-            .forward(self.pooled(model, batch, device, pad_id))
-    }
-
-    fn pooled(
-        &self,
-        model: &TextClassifier,
-        batch: &[usize],
-        device: &Device,
-        pad_id: u32,
-    ) -> Tensor<2> {
-        match self {
-            Source::Cached(cache) => cache.pooled(model, batch, device),
-            Source::Tokens(encoded) => {
-                let items: Vec<&Encoded> = batch.iter().map(|&i| &encoded[i]).collect();
-                let input = ModelInput::from_batch(&PaddedBatch::pad(&items, pad_id), device);
-                mean_pool(model.encoder.forward(&input), input.mask.clone())
-            }
-        }
-    }
-
-    /// Every example's pooled embedding under `model` (a `valid()` copy), row after row.
-    async fn all_pooled(
-        &self,
-        model: &TextClassifier,
-        encoded: &[Encoded],
-        device: &Device,
-        pad_id: u32,
-        host: &mut dyn TrainHost,
-    ) -> Result<Vec<f32>> {
-        let hidden = model.encoder.config.hidden_size;
-        let forward = |batch: &[usize]| self.pooled(model, batch, device, pad_id);
-        let after = async |_| {
-            host.yield_now().await;
-            Ok(())
-        };
-        let rows = batched_rows(encoded, BatchLimits::DEFAULT, |_| hidden, forward, after).await?;
-        Ok(rows.concat())
-    }
-}
-
 fn targets(labels: &[usize], batch: &[usize], device: &Device) -> Tensor<1, Int> {
     let t: Vec<i64> = batch.iter().map(|&i| labels[i] as i64).collect();
     crate::device_cost::upload(TensorData::new(t, [batch.len()]), device)
 }
 
 /// Evaluates `model` (plain device) on `source`: metrics and mean loss.
-async fn evaluate(
+pub(crate) async fn evaluate(
     model: &TextClassifier,
     source: &Source<'_>,
     labels: &[usize],
@@ -268,38 +212,8 @@ pub async fn train(
     let (trainable, total_params) = count_params(&model);
 
     // The cache.
-    let point = match config.strategy.first_trainable_layer(n_layers) {
-        None => Some(CachePoint::Pooled),
-        Some(k) if config.strategy.cacheable() => Some(CachePoint::Layer(k)),
-        Some(_) => None,
-    };
-    let limit = config
-        .cache_limit_bytes
-        .unwrap_or_else(|| host.cache_limit());
-    let needed = point
-        .map(|p| p.bytes(&train_len, hidden) + p.bytes(&valid_len, hidden))
-        .unwrap_or(0);
-    let cache_reason = match point {
-        None => Some(
-            "the strategy trains every layer, embeddings included: nothing is constant".to_string(),
-        ),
-        Some(_) if !config.cache => Some("disabled by the settings".to_string()),
-        Some(_) if needed > limit => Some(format!(
-            "it would need {:.1} MB, over the {:.1} MB limit: every step runs the frozen layers",
-            needed as f64 / 1e6,
-            limit as f64 / 1e6
-        )),
-        Some(_) => None,
-    };
-    let mut cache_info = CacheInfo {
-        enabled: cache_reason.is_none(),
-        what: point
-            .map(|p| p.describe())
-            .unwrap_or_else(|| "nothing".into()),
-        bytes: if cache_reason.is_none() { needed } else { 0 },
-        limit_bytes: limit,
-        reason: cache_reason,
-    };
+    let all_len: Vec<usize> = train_len.iter().chain(&valid_len).copied().collect();
+    let (point, mut cache_info) = plan_cache(config, n_layers, hidden, &all_len, host);
 
     let steps_per_epoch = plan.steps_per_epoch;
     let total_steps = plan.total_steps;
@@ -319,28 +233,16 @@ pub async fn train(
         plan: plan.clone(),
     });
 
-    let (train_src, valid_src) = match (cache_info.enabled, point) {
-        (true, Some(point)) => {
-            let frozen = model.valid();
-            let total = train.len() + valid.len();
-            let t = FeatureCache::build(&frozen, &train_enc, point, pad_id, &plain, host, 0, total)
-                .await?;
-            let v = FeatureCache::build(
-                &frozen,
-                &valid_enc,
-                point,
-                pad_id,
-                &plain,
-                host,
-                train.len(),
-                total,
-            )
-            .await?;
-            cache_info.bytes = t.bytes() + v.bytes();
-            (Source::Cached(t), Source::Cached(v))
-        }
-        _ => (Source::Tokens(&train_enc), Source::Tokens(&valid_enc)),
-    };
+    let [train_src, valid_src] = build_sources(
+        &model.valid(),
+        point,
+        [&train_enc, &valid_enc],
+        pad_id,
+        &plain,
+        &mut cache_info,
+        host,
+    )
+    .await?;
 
     if config.strategy == Strategy::Logreg {
         let Source::Cached(features) = &train_src else {
@@ -387,6 +289,7 @@ pub async fn train(
             epoch: 1,
             train_loss: f64::NAN,
             valid: metrics,
+            similarity: None,
             seconds: started.elapsed().as_secs_f64(),
             train_seconds: fit_seconds,
             examples_per_sec: train.len() as f64 / fit_seconds.max(1e-9),
@@ -539,6 +442,7 @@ pub async fn train(
             epoch: epoch + 1,
             train_loss: loss_sum / seen.max(1) as f64,
             valid: metrics,
+            similarity: None,
             seconds: epoch_clock.elapsed().as_secs_f64(),
             train_seconds,
             examples_per_sec: seen as f64 / train_seconds.max(1e-9),

@@ -7,11 +7,13 @@
 //! which would kill the module. Values cross in `camelCase` both ways ([`crate::case`]).
 
 mod classifier;
+mod embedder;
 mod engine;
 mod gpu;
 mod training;
 
 pub use classifier::WebClassifier;
+pub use embedder::WebEmbedder;
 pub use engine::WebEngine;
 pub use gpu::init_backend;
 pub use training::CancelToken;

@@ -16,7 +16,7 @@ use crate::Result;
 use crate::backend::{self, BackendInfo, Platform};
 use crate::data::{self, LabelSet};
 use crate::engine::Engine;
-use crate::job::{self, DataFile, DataOptions, PreparedJob, TrainRequest};
+use crate::job::{self, DataFile, DataOptions, PreparedJob, PreparedPairs, TrainRequest};
 use crate::model::Head;
 use crate::train::progress::Yield;
 use crate::train::{Progress, TrainHost, trial};
@@ -25,6 +25,8 @@ use crate::train::{Progress, TrainHost, trial};
 /// a preview, class counts and every problem with its line.
 #[derive(Serialize)]
 struct DatasetSummary<'a> {
+    /// `labelled` (pair files are summarised by [`PairSummary`], kind `pairs` or `scored`).
+    kind: &'static str,
     file_name: &'a str,
     format: String,
     has_header: bool,
@@ -49,12 +51,16 @@ pub fn inspect_dataset(
     options: JsValue,
 ) -> std::result::Result<JsValue, JsValue> {
     let options: DataOptions = from_js(options, "dataset options")?;
+    if let Some(kind) = data::pairs::header_kind(bytes, &file_name, options.format()?) {
+        return inspect_pairs(bytes, &file_name, &options, kind);
+    }
     let parsed = options.parse(bytes, &file_name)?;
     let (problems, more) = match parsed.training_error() {
         Some(e) => (e.problems, e.more),
         None => (Vec::new(), 0),
     };
     to_js(&DatasetSummary {
+        kind: "labelled",
         file_name: &parsed.file_name,
         format: parsed.format.to_string(),
         has_header: parsed.has_header,
@@ -67,6 +73,68 @@ pub fn inspect_dataset(
         problems,
         more_problems: more,
     })
+}
+
+/// What the page shows about a pair file: its kind, rows, the first rows and every problem.
+#[derive(Serialize)]
+struct PairSummary<'a> {
+    file_name: &'a str,
+    /// `pairs` or `scored`.
+    kind: data::pairs::PairKind,
+    rows: usize,
+    /// Whether rows carry a hard negative.
+    negatives: bool,
+    /// The scores' range (scored pairs): declared or inferred.
+    score_range: Option<[f64; 2]>,
+    preview: Vec<Vec<String>>,
+    problems: Vec<data::Problem>,
+    more_problems: usize,
+}
+
+fn inspect_pairs(
+    bytes: &[u8],
+    file_name: &str,
+    options: &DataOptions,
+    kind: data::pairs::PairKind,
+) -> std::result::Result<JsValue, JsValue> {
+    let parsed =
+        data::pairs::parse_pairs(bytes, file_name, options.format()?, &options.pair_columns())
+            .and_then(|set| Ok((set.score_range(None)?, set)));
+    let summary = match &parsed {
+        Ok((range, set)) => PairSummary {
+            file_name,
+            kind: set.kind,
+            rows: set.len(),
+            negatives: set.negatives.is_some(),
+            score_range: set.scores.as_ref().map(|_| *range),
+            preview: (0..set.len().min(5))
+                .map(|i| {
+                    let mut row = vec![set.first[i].clone(), set.second[i].clone()];
+                    if let Some(n) = &set.negatives {
+                        row.push(n[i].clone());
+                    }
+                    if let Some(s) = &set.scores {
+                        row.push(s[i].to_string());
+                    }
+                    row
+                })
+                .collect(),
+            problems: Vec::new(),
+            more_problems: 0,
+        },
+        // Every problem with its line, as the labelled summary lists them.
+        Err(e) => PairSummary {
+            file_name,
+            kind,
+            rows: 0,
+            negatives: false,
+            score_range: None,
+            preview: Vec::new(),
+            problems: e.problems.clone(),
+            more_problems: e.more,
+        },
+    };
+    to_js(&summary)
 }
 
 /// Stops a running training between two steps; the best model so far is kept.
@@ -109,10 +177,10 @@ fn next_macrotask() -> Yield {
 }
 
 /// Forwards progress to a JS callback.
-struct BrowserHost {
-    on_progress: js_sys::Function,
-    cancel: CancelToken,
-    cache_limit: u64,
+pub(super) struct BrowserHost {
+    pub(super) on_progress: js_sys::Function,
+    pub(super) cancel: CancelToken,
+    pub(super) cache_limit: u64,
 }
 
 impl TrainHost for BrowserHost {
@@ -154,6 +222,18 @@ impl Files {
         }
     }
 
+    pub(super) fn prepare_pairs(&self, request: &TrainRequest) -> Result<PreparedPairs> {
+        request.prepare_pairs(
+            DataFile {
+                name: &self.train_name,
+                bytes: &self.train,
+            },
+            self.valid
+                .as_ref()
+                .map(|(bytes, name)| DataFile { name, bytes }),
+        )
+    }
+
     fn prepare(&self, request: &TrainRequest, labels: Option<&LabelSet>) -> Result<PreparedJob> {
         request.prepare(
             DataFile {
@@ -169,7 +249,7 @@ impl Files {
 }
 
 /// The page's training request, its options checked and named as JavaScript spells them.
-fn training_request(value: JsValue) -> Result<TrainRequest> {
+pub(super) fn training_request(value: JsValue) -> Result<TrainRequest> {
     let request: TrainRequest = from_js(value, "training request")?;
     request.validate_named(&crate::case::camel)?;
     Ok(request)

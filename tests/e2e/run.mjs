@@ -233,6 +233,94 @@ await page.setInputFiles("#dataset-input", tiny);
 await page.waitForFunction(() => /24 examples/.test(document.getElementById("dataset-info").textContent));
 assert.ok(await page.locator("#train-button").isEnabled(), "the page stays usable after bad files");
 
+// ------------------------------------------------------------------ 6a. contrastive modes: few-shot and embedding
+// Few-shot on the tiny file (12 a class): the page suggests the mode and says why; one epoch of
+// pairs tunes the last layer, then the logistic regression. Then an embedding model on STS-B
+// pairs: the file is recognised as scored pairs, the validation pairs are scored before and
+// after, and "Try it" becomes semantic search, the same after the zip goes out and back.
+{
+  await page.goto(`${PAGE}?backend=cpu&threads=2`);
+  await waitModelReady();
+  await page.setInputFiles("#dataset-input", tiny);
+  await page.waitForFunction(() => /24 examples/.test(document.getElementById("dataset-info").textContent));
+  const hint = await text("#mode-hint");
+  log("mode hint:", hint);
+  assert.match(hint, /Few-shot mode is suggested: the smallest class has 12 examples/);
+  await page.click("#use-fewshot");
+  assert.equal(await page.locator("#mode").inputValue(), "fewshot");
+  await page.selectOption("#strategy", "last");
+  await page.fill("#last-k", "1");
+  await page.fill("#epochs", "1");
+  await page.fill("#batch-size", "32");
+  await page.setInputFiles("#valid-input", tiny);
+  start = Date.now();
+  await page.click("#train-button");
+  await waitTrained();
+  timings.fewshotTinyMs = Date.now() - start;
+  const plan = await text("#plan");
+  assert.match(plan, /few-shot: 960 pairs \(20 rounds/, plan);
+  log("few-shot run:", await text("#progress-text"), await text("#val-accuracy"));
+  assert.notEqual(await text("#val-accuracy"), "–", "scored on the validation file");
+  const fewshotPrediction = await predictionFor("a wonderful, moving film");
+  assert.ok(["pos", "neg"].includes(fewshotPrediction.label));
+  await page.setInputFiles("#valid-input", []);
+
+  const csvLine = (cells) => cells.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(",");
+  const stsb = readFileSync(join(here, "../../../shared/data/stsb/train.csv"), "utf8").split("\n").filter(Boolean);
+  const scored = Buffer.from(stsb.slice(0, 49).join("\n") + "\n"); // the header and 48 pairs
+  await page.setInputFiles("#dataset-input", { name: "stsb-48.csv", mimeType: "text/csv", buffer: scored });
+  await page.waitForFunction(() => /48 scored pairs, scores in \[0, 5\]/.test(document.getElementById("dataset-info").textContent));
+  assert.equal(await page.locator("#mode").inputValue(), "embedding", "a pair file selects embedding mode");
+  await page.selectOption("#strategy", "last");
+  await page.fill("#last-k", "1");
+  await page.fill("#epochs", "1");
+  await page.fill("#batch-size", "8");
+  await page.click("#train-section details > summary"); // advanced settings
+  await page.fill("#max-len", "32");
+  await page.fill("#valid-fraction", "0.25");
+  start = Date.now();
+  await page.click("#train-button");
+  await waitTrained();
+  timings.embeddingStsb48Ms = Date.now() - start;
+  const sim = await text("#similarity-table");
+  log("embedding run:", sim.replace(/\n/g, " | "));
+  assert.match(sim, /before training/);
+  assert.match(sim, /epoch 1/);
+  assert.match(sim, /Spearman/);
+  await shot("09-embedding-trained");
+  assert.ok(await page.locator("#search-box").isVisible(), "Try it is semantic search for an embedding model");
+  assert.ok(await page.locator("#predict-box").isHidden());
+  const corpus = ["A man is playing a guitar.", "A woman is slicing an onion.", "A dog runs across the field.", "Stocks fell sharply today."];
+  await page.fill("#search-corpus", corpus.join("\n"));
+  const search = async (q) => {
+    await page.fill("#search-query", "");
+    await page.fill("#search-query", q);
+    await page.waitForFunction((query) => document.getElementById("search-results").dataset.query === query
+      && document.querySelectorAll("#search-results li").length > 0, q);
+    return page.locator("#search-results li").evaluateAll((lis) => lis.map((li) => [li.textContent, Number(li.dataset.score)]));
+  };
+  const hits = await search("Someone plays the guitar");
+  log("search:", JSON.stringify(hits));
+  assert.match(hits[0][0], /A man is playing a guitar\./);
+  assert.equal(hits.length, corpus.length);
+  await shot("10-semantic-search");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-model")]);
+  const zipPath = join(ART, "webtune-embedding.zip");
+  await download.saveAs(zipPath);
+  await page.setInputFiles("#model-zip", zipPath);
+  await page.waitForFunction(() => /^Loaded webtune-embedding.zip/.test(document.getElementById("progress-text").textContent));
+  const again = await search("Someone plays the guitar");
+  for (let i = 0; i < hits.length; i++) {
+    assert.equal(again[i][0], hits[i][0]);
+    assert.ok(Math.abs(again[i][1] - hits[i][1]) < 1e-5, "the re-imported embedding model searches the same");
+  }
+  // A pair file with an empty side: its line, and no training.
+  await page.setInputFiles("#dataset-input", { name: "bad-pairs.csv", mimeType: "text/csv", buffer: Buffer.from("anchor,positive\nq1,d1\nq2,\n") });
+  await page.waitForFunction(() => /bad-pairs\.csv/.test(document.getElementById("dataset-info").textContent));
+  assert.match(await text("#problem-list"), /line 3: empty text \(column "positive"\)/);
+  assert.ok(await page.locator("#train-button").isDisabled());
+}
+
 // ------------------------------------------------------------------ 6b. bad ?threads= values: a clear message and a sane count
 for (const [value, expected, count] of [
   ["0", /\?threads=0 is not a whole number from 1 up/, Math.min(cores, 8)],

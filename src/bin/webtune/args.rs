@@ -7,7 +7,9 @@ use clap::{Args, Parser, Subcommand};
 use webtune::backend::BackendChoice;
 use webtune::job::{DataOptions, TrainRequest};
 use webtune::tokenize::DEFAULT_MAX_LEN;
-use webtune::train::{ClassWeighting, HeadInit, Schedule, Strategy, TrainConfig};
+use webtune::train::{
+    ClassWeighting, HeadInit, Mode, PairLossChoice, Schedule, Strategy, TrainConfig,
+};
 
 #[derive(Parser)]
 #[command(
@@ -39,6 +41,21 @@ pub struct DataArgs {
     /// csv, tsv, jsonl or txt (label<TAB>text); from the extension or the content when omitted.
     #[arg(long)]
     pub format: Option<String>,
+    /// Pair files: the first text's column, header name or 1-based number (default: the column
+    /// named anchor, query, sentence1, text1 or sentence_a).
+    #[arg(long)]
+    pub first_col: Option<String>,
+    /// Pair files: the second text's column (default: positive, sentence2, text2, sentence_b or
+    /// document).
+    #[arg(long)]
+    pub second_col: Option<String>,
+    /// Pair files: the hard negative's column (default: negative, when the header has it).
+    #[arg(long)]
+    pub negative_col: Option<String>,
+    /// Pair files: the similarity score's column (default: score, similarity or label, when the
+    /// header has one; a score makes the file scored pairs).
+    #[arg(long)]
+    pub score_col: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -53,9 +70,10 @@ pub enum Command {
         normalize: bool,
         #[command(flatten)]
         backend: BackendArgs,
-        /// Truncate texts to this many tokens.
-        #[arg(long, default_value_t = DEFAULT_MAX_LEN)]
-        max_len: usize,
+        /// Truncate texts to this many tokens (default: the folder's sentence_bert_config.json
+        /// max_seq_length when it has one, else 128).
+        #[arg(long)]
+        max_len: Option<usize>,
         /// Texts per forward pass.
         #[arg(long, default_value_t = 64)]
         batch: usize,
@@ -91,6 +109,15 @@ pub enum Command {
 
 #[derive(Args)]
 pub struct TrainArgs {
+    /// classify: a classifier trained on labelled texts (cross-entropy). fewshot: a classifier
+    /// from a few labelled examples a class (up to ~64), SetFit's recipe: the encoder is tuned on
+    /// pairs of the examples (same class: similar, different classes: not), then a logistic
+    /// regression is fitted on the tuned embeddings; far better than classify below ~64 a class.
+    /// embedding: a sentence-embedding model tuned on a pair file — anchor,positive[,negative]
+    /// (MultipleNegativesRankingLoss) or sentence1,sentence2,score (CoSENT) — scored on the
+    /// validation pairs before and after; exported without a head.
+    #[arg(long, default_value = "classify")]
+    pub mode: Mode,
     /// A base model folder (config.json, tokenizer.json, model.safetensors), or a model written
     /// by `webtune train` to continue training it.
     #[arg(long)]
@@ -103,8 +130,8 @@ pub struct TrainArgs {
     pub valid: Option<PathBuf>,
     #[command(flatten)]
     pub columns: DataArgs,
-    /// auto (by the data's size: logreg below 32 examples a class, last2 below 1,000 examples,
-    /// else full), logreg (a logistic regression on frozen embeddings, fitted exactly), head,
+    /// auto (classify: by the data's size, logreg below 32 examples a class, last2 below 1,000
+    /// examples, else full; fewshot and embedding: full), logreg (a logistic regression on frozen embeddings, fitted exactly), head,
     /// lastK (e.g. last2), full, or lora[R][-lastK][-ffn] (e.g. lora8, lora8-last2-ffn).
     #[arg(long, default_value = "auto")]
     pub strategy: Strategy,
@@ -167,6 +194,22 @@ pub struct TrainArgs {
     /// Also write LoRA adapters alone (PEFT layout) under OUT/adapter/.
     #[arg(long)]
     pub lora_adapter: bool,
+    /// fewshot: rounds of pair drawing, each one same-class and one different-class pair per
+    /// example (SetFit's num_iterations).
+    #[arg(long, default_value_t = webtune::train::pair_sampler::DEFAULT_ITERATIONS)]
+    pub pair_iterations: usize,
+    /// embedding: auto (mnrl for pairs, cosent for scored pairs), mnrl, mnrl-symmetric, cosent
+    /// or cosine (the cosine similarity regressed on the scores rescaled to [0, 1]).
+    #[arg(long, default_value = "auto")]
+    pub loss: PairLossChoice,
+    /// embedding: export without sentence-transformers' Normalize module (embeddings are then
+    /// not unit vectors).
+    #[arg(long)]
+    pub no_normalize: bool,
+    /// embedding, scored pairs: the scores' range as MIN,MAX (default: 0,1 when every score is
+    /// in it, else 0,5); a score outside it is an error naming its line.
+    #[arg(long, value_parser = parse_range)]
+    pub score_range: Option<ScoreRange>,
     /// Output folder for the model; metrics.json goes beside its files.
     #[arg(long)]
     pub out: PathBuf,
@@ -183,8 +226,27 @@ impl DataArgs {
             format: self.format.clone(),
             text_column: self.text_col.clone(),
             label_column: self.label_col.clone(),
+            first_column: self.first_col.clone(),
+            second_column: self.second_col.clone(),
+            negative_column: self.negative_col.clone(),
+            score_column: self.score_col.clone(),
         }
     }
+}
+
+/// `MIN,MAX`, as `--score-range` takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreRange(pub [f64; 2]);
+
+fn parse_range(s: &str) -> Result<ScoreRange, String> {
+    let bad = || format!("\"{s}\" is not a range: write MIN,MAX (e.g. 0,5)");
+    let (lo, hi) = s.split_once(',').ok_or_else(bad)?;
+    let lo: f64 = lo.trim().parse().map_err(|_| bad())?;
+    let hi: f64 = hi.trim().parse().map_err(|_| bad())?;
+    if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+        return Err(format!("{s}: MIN must be below MAX"));
+    }
+    Ok(ScoreRange([lo, hi]))
 }
 
 /// A folder's own name (`all-MiniLM-L6-v2`), as the record names the base model.
@@ -202,6 +264,7 @@ impl TrainArgs {
         TrainRequest {
             data: self.columns.options(),
             settings: TrainConfig {
+                mode: self.mode,
                 strategy: self.strategy,
                 epochs: self.epochs,
                 batch_size: self.batch,
@@ -221,6 +284,10 @@ impl TrainArgs {
                 dropout: !self.no_dropout,
                 head_init: self.head_init,
                 search: self.search,
+                pair_iterations: self.pair_iterations,
+                pair_loss: self.loss,
+                normalize: !self.no_normalize,
+                score_range: self.score_range.map(|r| r.0),
                 notes: Vec::new(),
             },
             base_model: Some(folder_name(&self.model)),

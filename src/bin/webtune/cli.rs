@@ -10,7 +10,6 @@ use clap::Parser;
 use serde_json::json;
 use webtune::backend::{self, Backend};
 use webtune::classifier::Classifier;
-use webtune::data::pairs;
 use webtune::data::{Dataset, LabelSet};
 use webtune::engine::{BatchLimits, Engine, ModelFiles};
 use webtune::export;
@@ -73,6 +72,14 @@ fn load_classifier(dir: &Path, backend: &BackendArgs) -> Result<(Backend, Classi
     Ok((b, c))
 }
 
+/// The token limit a sentence-transformers folder declares (`sentence_bert_config.json`), which
+/// its embeddings were computed with.
+fn saved_max_len(dir: &Path) -> Option<usize> {
+    let bytes = std::fs::read(dir.join(export::layout::SBERT_CONFIG)).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    v.get("max_seq_length")?.as_u64().map(|n| n as usize)
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Embed {
@@ -83,7 +90,15 @@ fn run(cli: Cli) -> Result<()> {
             batch,
         } => {
             let backend = init_backend(&backend)?;
+            let max_len = max_len
+                .or_else(|| saved_max_len(&model))
+                .unwrap_or(DEFAULT_MAX_LEN);
             let engine = Engine::load(&ModelFiles::read_dir(&model)?, &backend.device, max_len)?;
+            // A model whose modules end in Normalize (an embedding model webtune or
+            // sentence-transformers wrote so) gives unit vectors, as `encode` does.
+            let normalize = normalize
+                || std::fs::read(model.join(export::layout::MODULES))
+                    .is_ok_and(|m| export::layout::ends_in_normalize(&m));
             let texts = stdin_lines()?;
             let limits = BatchLimits::with_max_batch(batch);
             let embeddings = pollster::block_on(engine.embed(&texts, normalize, limits))?;
@@ -108,20 +123,19 @@ fn run(cli: Cli) -> Result<()> {
                 serde_json::to_value(pollster::block_on(c.evaluate(&set, BatchLimits::DEFAULT))?)
             } else {
                 let b = init_backend(&backend)?;
-                let engine =
-                    Engine::load(&ModelFiles::read_dir(&model)?, &b.device, DEFAULT_MAX_LEN)?;
+                let max_len = saved_max_len(&model).unwrap_or(DEFAULT_MAX_LEN);
+                let engine = Engine::load(&ModelFiles::read_dir(&model)?, &b.device, max_len)?;
                 let name = data.display().to_string();
-                let format = columns.options().format()?;
-                let set = pairs::parse_pairs(&read_file(&data)?, &name, format)?;
+                let set = columns.options().parse_pairs(&read_file(&data)?, &name)?;
                 let m =
                     pollster::block_on(similarity::evaluate(&engine, &set, BatchLimits::DEFAULT))?;
                 serde_json::to_value(m)
             };
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json.expect("serialisable")).expect("serialisable")
-            );
-            Ok(())
+            let text = json
+                .and_then(|j| serde_json::to_string_pretty(&j))
+                .map_err(|e| Error::Io(format!("stdout: {e}")))?;
+            // A closed pipe (`| head`) is an error to report, not a panic.
+            writeln!(std::io::stdout().lock(), "{text}").map_err(io_err("stdout"))
         }
         Command::Predict { model, backend } => {
             let (_, c) = load_classifier(&model, &backend)?;

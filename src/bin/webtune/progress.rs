@@ -18,6 +18,31 @@ pub struct CliHost {
     pub rss_samples: Vec<(usize, u64)>,
 }
 
+impl CliHost {
+    /// A host printing to stderr (epoch lines only with `quiet`), whose first Ctrl-C stops the
+    /// run after the current step and whose second quits.
+    pub fn new(quiet: bool) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let stop = Arc::clone(&stop);
+            let _ = ctrlc::set_handler(move || {
+                if stop.swap(true, Ordering::Relaxed) {
+                    std::process::exit(130);
+                }
+                eprintln!("\nwebtune: stopping after this step (Ctrl-C again to quit now)");
+            });
+        }
+        CliHost {
+            quiet,
+            stop,
+            last_print: Instant::now(),
+            cache_started: None,
+            cache_seconds: 0.0,
+            rss_samples: Vec::new(),
+        }
+    }
+}
+
 impl TrainHost for CliHost {
     fn progress(&mut self, event: &Progress) {
         match event {
@@ -93,6 +118,11 @@ impl TrainHost for CliHost {
                             m.macro_f1
                         )
                     })
+                    .or_else(|| {
+                        r.similarity
+                            .as_ref()
+                            .map(|m| format!(" valid {}", describe_similarity(m)))
+                    })
                     .unwrap_or_default();
                 // A logistic regression has no mini-batch loss: it is fitted to its optimum.
                 let train = if r.train_loss.is_nan() {
@@ -108,6 +138,9 @@ impl TrainHost for CliHost {
                     r.seconds,
                     if r.best { " *" } else { "" }
                 );
+            }
+            Progress::Baseline(m) => {
+                eprintln!("webtune: before training: valid {}", describe_similarity(m));
             }
             Progress::Trial {
                 index,
@@ -144,6 +177,23 @@ impl TrainHost for CliHost {
 
     fn cancelled(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// An embedding model's validation scores in a few words.
+pub fn describe_similarity(m: &webtune::similarity::SimilarityMetrics) -> String {
+    match (m.spearman, m.mrr_at_10) {
+        (Some(s), _) => format!(
+            "Spearman {:.4} (Pearson {:.4})",
+            s,
+            m.pearson.unwrap_or(f64::NAN)
+        ),
+        (_, Some(mrr)) => format!(
+            "MRR@10 {mrr:.4} recall@1 {:.4} recall@10 {:.4}",
+            m.recall_at_1.unwrap_or(f64::NAN),
+            m.recall_at_10.unwrap_or(f64::NAN)
+        ),
+        _ => "no scores".into(),
     }
 }
 

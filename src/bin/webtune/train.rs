@@ -2,8 +2,6 @@
 //! training job (`webtune::job`), then the model folder and `metrics.json`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::prelude::Device;
 use serde_json::json;
@@ -15,13 +13,18 @@ use webtune::engine::{Engine, ModelFiles};
 use webtune::export::{self, ExportMeta};
 use webtune::job::{self, DataFile};
 use webtune::model::Head;
-use webtune::train::trial;
+use webtune::train::{Mode, trial};
 
 use crate::args::TrainArgs;
 use crate::cli::{init_backend, io_err, is_exported, read_file};
 use crate::progress::{CliHost, describe_step_cost, peak_rss_bytes};
 
 pub fn train(args: &TrainArgs) -> Result<()> {
+    let request = args.request();
+    request.validate()?;
+    if request.settings.mode == Mode::Embedding {
+        return crate::train_embedding::train_embedding(args, &request);
+    }
     let mut backend = init_backend(&args.backend)?;
     // `auto` where it can go either way (`backend::decide`): the model goes on both devices and a
     // trial of the run's own steps decides (below, once the data is read).
@@ -30,8 +33,6 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         (true, BackendKind::Wgpu) => Some(backend::cpu("")),
         (true, BackendKind::Cpu) => Some(backend::native_gpu()?),
     };
-    let request = args.request();
-    request.validate()?;
 
     // Base model, or a previous webtune model to continue: read once, loaded onto each device
     // that needs it (two for `auto`'s trial).
@@ -145,24 +146,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         eprintln!("webtune: backend {}", backend.info.describe());
     }
 
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = Arc::clone(&stop);
-        let _ = ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::Relaxed) {
-                std::process::exit(130);
-            }
-            eprintln!("\nwebtune: stopping after this step (Ctrl-C again to quit now)");
-        });
-    }
-    let mut host = CliHost {
-        quiet: args.quiet,
-        stop,
-        last_print: Instant::now(),
-        cache_started: None,
-        cache_seconds: 0.0,
-        rss_samples: Vec::new(),
-    };
+    let mut host = CliHost::new(args.quiet);
     let started = Instant::now();
     let trained = pollster::block_on(job::run(&base, head, &job, &mut host))?;
     let train_seconds = started.elapsed().as_secs_f64();
