@@ -133,6 +133,7 @@ export async function train() {
   state.training = abort;
   updateButtons();
   clearRun(); // the previous run's plan, chart and metrics go: this run's come with its events
+  $("progress-text").textContent = "Starting…"; // not the previous run's "Finished" meanwhile
   const resume = $("continue-training").checked && state.model;
   try {
     const model = await state.tuner.train(state.dataset, trainOptions(), {

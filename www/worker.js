@@ -271,6 +271,7 @@ const handlers = {
     if (training) throw failure("a training is already running in this engine", "invalid");
     if (changing) throw failure("the engine is loading a model or switching backend: train when it is done", "invalid");
     const previous = from ? model(from) : null;
+    if (previous && previous.kind !== "classifier") throw failure("only a classifier's training can be continued", "invalid");
     if (!previous && !engine) throw failure("no base model is loaded yet", "invalid");
     training = { stop: false, token: null };
     try {
@@ -278,7 +279,7 @@ const handlers = {
       if (!previous) await measure({ train, trainName, valid, validName, request }, backendTrials);
       const pkg = previous ? previous.pkg : current.pkg;
       const info = previous ? previous.info : current.info;
-      const source = previous ? previous.classifier : engine;
+      const source = previous ? /** @type {WebClassifier} */ (previous.classifier) : engine;
       training.token = new pkg.CancelToken();
       if (training.stop) training.token.cancel();
       const onProgress = (event) => self.postMessage({ type: "progress", event });
@@ -308,7 +309,7 @@ const handlers = {
     return classifierOf(id).predict(texts);
   },
   async embed({ model: id, texts }) {
-    return embedderOf(id).classifier.embed(texts);
+    return /** @type {WebEmbedder} */ (embedderOf(id).classifier).embed(texts);
   },
   /** The `k` texts of `corpus` nearest to `query` (cosine similarity), best first. The corpus is
    * embedded once and kept until another corpus is searched. */

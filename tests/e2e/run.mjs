@@ -280,6 +280,7 @@ assert.ok(await page.locator("#train-button").isEnabled(), "the page stays usabl
   await page.fill("#valid-fraction", "0.25");
   start = Date.now();
   await page.click("#train-button");
+  await page.waitForFunction(() => /epoch 1/.test(document.getElementById("similarity-table").textContent));
   await waitTrained();
   timings.embeddingStsb48Ms = Date.now() - start;
   const sim = await text("#similarity-table");
@@ -288,6 +289,8 @@ assert.ok(await page.locator("#train-button").isEnabled(), "the page stays usabl
   assert.match(sim, /epoch 1/);
   assert.match(sim, /Spearman/);
   await shot("09-embedding-trained");
+  // The model becomes the page's once it is kept (after "Finished"): then Try it is search.
+  await page.waitForFunction(() => !document.getElementById("search-box").hidden);
   assert.ok(await page.locator("#search-box").isVisible(), "Try it is semantic search for an embedding model");
   assert.ok(await page.locator("#predict-box").isHidden());
   const corpus = ["A man is playing a guitar.", "A woman is slicing an onion.", "A dog runs across the field.", "Stocks fell sharply today."];
