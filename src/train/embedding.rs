@@ -318,17 +318,7 @@ pub async fn train_embedding(
     )
     .await?;
 
-    let mut trainer = PairTrainer::new(
-        loss,
-        config.batch_size,
-        config.seed,
-        config.encoder_lr(),
-        config.schedule,
-        total_steps,
-        warmup_steps,
-        config.weight_decay,
-        config.max_grad_norm,
-    );
+    let mut trainer = PairTrainer::new(loss, &config, total_steps, warmup_steps);
     let mut reports: Vec<EpochReport> = Vec::new();
     let mut best: Option<(f64, usize, BertEncoder)> = None;
     let mut cancelled = false;

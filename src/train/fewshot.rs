@@ -167,17 +167,7 @@ pub async fn train_fewshot(
     )
     .await?;
 
-    let mut trainer = PairTrainer::new(
-        PairLoss::Cosine,
-        config.batch_size,
-        config.seed,
-        config.encoder_lr(),
-        config.schedule,
-        total_steps,
-        warmup_steps,
-        config.weight_decay,
-        config.max_grad_norm,
-    );
+    let mut trainer = PairTrainer::new(PairLoss::Cosine, &config, total_steps, warmup_steps);
     let mut reports: Vec<EpochReport> = Vec::new();
     let mut best: Option<(f64, usize, TextClassifier)> = None;
     let mut cancelled = false;

@@ -16,6 +16,7 @@ use crate::model::contrastive_loss::{cosent_loss, cosine_similarity_loss, mnrl_l
 use crate::rng::SplitMix64;
 use crate::{Error, Result};
 
+use super::config::TrainConfig;
 use super::optim::{Optimizer, Schedule, lr_factor};
 use super::progress::{Progress, TrainHost};
 use super::source::Source;
@@ -114,27 +115,23 @@ pub struct PairEpoch {
 }
 
 impl PairTrainer {
-    #[allow(clippy::too_many_arguments)]
+    /// The optimiser and schedule `config` asks for (encoder learning rate, schedule, weight
+    /// decay, clipping, batch size, seed), over `total_steps` with `warmup_steps` of warm-up.
     pub fn new(
         loss: PairLoss,
-        batch_size: usize,
-        seed: u64,
-        lr: f64,
-        schedule: Schedule,
+        config: &TrainConfig,
         total_steps: usize,
         warmup_steps: usize,
-        weight_decay: f64,
-        max_grad_norm: Option<f64>,
     ) -> Self {
         PairTrainer {
             loss,
-            batch_size,
-            seed,
-            lr,
-            schedule,
+            batch_size: config.batch_size,
+            seed: config.seed,
+            lr: config.encoder_lr(),
+            schedule: config.schedule,
             total_steps,
             warmup_steps,
-            optimizer: Optimizer::new(weight_decay, max_grad_norm),
+            optimizer: Optimizer::new(config.weight_decay, config.max_grad_norm),
             step: 0,
             pairs_seen: 0,
             clock: None,
