@@ -9,7 +9,13 @@ export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
 WASM_PACK_VERSION="0.15.1"
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Every step's line says how long the whole run has taken so far (minutes:seconds since the first
+# script started), so a slow CI run shows which step it spent its time on.
+export WEBTUNE_T0="${WEBTUNE_T0:-$(date +%s)}"
+log() {
+  local t=$(( $(date +%s) - WEBTUNE_T0 ))
+  printf '\033[1m==> [%d:%02d] %s\033[0m\n' $((t / 60)) $((t % 60)) "$*" >&2
+}
 
 wcfg() { python3 "$ROOT/scripts/wasm_config.py" "$1"; }
 

@@ -26,6 +26,9 @@ const EPOCHS = process.env.EPOCHS || "4";
 const PARALLEL = Math.max(1, Number(process.env.PARALLEL || 1));
 const BACKENDS = (process.env.BACKENDS || "cpu").split(/\s+/).filter(Boolean);
 const THREADS = (process.env.THREADS || "").split(/\s+/).filter(Boolean);
+// MODE=fewshot trains the page's few-shot classifier (pairs, then logistic regression) instead of
+// a classifier; its strategy is then usually "auto".
+const MODE = process.env.MODE || "classify";
 const out = process.argv[2] || "browser-results.json";
 
 // The first `limit` data rows of a CSV (header kept), written beside the results; the whole
@@ -63,6 +66,7 @@ async function run(backend, threads, strategy, seed) {
     await page.setInputFiles("#dataset-input", train.path);
     await page.waitForFunction((n) => new RegExp(`${n} examples, \\d+ classes`).test(document.getElementById("dataset-info").textContent), train.rows);
     if (valid) await page.setInputFiles("#valid-input", valid.path);
+    if (MODE !== "classify") await page.selectOption("#mode", MODE);
     const k = /^last(\d+)$/.exec(strategy);
     await page.selectOption("#strategy", k ? "last" : strategy);
     if (k) await page.fill("#last-k", k[1]);
@@ -93,20 +97,27 @@ async function run(backend, threads, strategy, seed) {
       seconds: number(seconds), examples_per_sec: number(examplesPerSec), accuracy: number(accuracy) / 100,
       macro_f1: number(macroF1),
     }));
+    // A few-shot run's accuracy comes after its logistic regression: the page's headline, not a
+    // row of the epochs table.
+    if (MODE === "fewshot") {
+      const shown = parseFloat(await page.locator("#val-accuracy").innerText());
+      if (!(shown >= 0)) throw new Error("few-shot run: no validation accuracy shown");
+      epochs[epochs.length - 1].accuracy = shown / 100;
+    }
     const last = epochs[epochs.length - 1];
     const later = epochs.slice(1).map((e) => e.train_seconds);
     const result = {
-      requested_backend: backend, requested_threads: threads || null, strategy, seed,
+      mode: MODE, requested_backend: backend, requested_threads: threads || null, strategy, seed,
       threads: Number(await page.locator("#backend-status").getAttribute("data-threads")) || null, backend: await page.locator("#backend-status").getAttribute("data-backend"),
       backend_status: await page.locator("#backend-status").innerText(),
       accuracy: last.accuracy, macro_f1: last.macro_f1, epochs,
-      first_epoch_seconds: epochs[0].seconds,
+      first_epoch_seconds: epochs[0]?.seconds ?? null,
       mean_later_epoch_train_seconds: later.length ? later.reduce((a, b) => a + b, 0) / later.length : null,
       run: info, plan: await page.locator("#plan").innerText(), wall_seconds: wall, page_errors: errors,
     };
     log(`${backend}${threads ? ` threads=${threads}` : ""} ${strategy} seed ${seed}: accuracy ${(100 * last.accuracy).toFixed(2)} %, ` +
-      `${epochs[0].examples_per_sec.toFixed(1)} examples/s in epoch 1, ` +
-      `later epochs ${result.mean_later_epoch_train_seconds?.toFixed(1)} s, wall ${wall.toFixed(0)} s`);
+      `${epochs[0]?.examples_per_sec?.toFixed(1)} examples/s in epoch 1, ` +
+      `later epochs ${result.mean_later_epoch_train_seconds?.toFixed(1) ?? "–"} s, wall ${wall.toFixed(0)} s`);
     return result;
   } finally {
     await context.close();
@@ -141,7 +152,7 @@ for (const b of BACKENDS) {
   }
 }
 const report = {
-  browser: `Chromium ${version}`, backends: BACKENDS, threads: THREADS, parallel_runs: PARALLEL, epochs: EPOCHS,
+  browser: `Chromium ${version}`, mode: MODE, backends: BACKENDS, threads: THREADS, parallel_runs: PARALLEL, epochs: EPOCHS,
   train: { file: train.path, rows: train.rows }, valid: valid && { file: valid.path, rows: valid.rows }, summary, runs: results,
 };
 writeFileSync(out, JSON.stringify(report, null, 2));
