@@ -97,13 +97,6 @@ async function run(backend, threads, strategy, seed) {
       seconds: number(seconds), examples_per_sec: number(examplesPerSec), accuracy: number(accuracy) / 100,
       macro_f1: number(macroF1),
     }));
-    // A few-shot run's accuracy comes after its logistic regression: the page's headline, not a
-    // row of the epochs table.
-    if (MODE === "fewshot") {
-      const shown = parseFloat(await page.locator("#val-accuracy").innerText());
-      if (!(shown >= 0)) throw new Error("few-shot run: no validation accuracy shown");
-      epochs[epochs.length - 1].accuracy = shown / 100;
-    }
     const last = epochs[epochs.length - 1];
     const later = epochs.slice(1).map((e) => e.train_seconds);
     const result = {
@@ -111,12 +104,12 @@ async function run(backend, threads, strategy, seed) {
       threads: Number(await page.locator("#backend-status").getAttribute("data-threads")) || null, backend: await page.locator("#backend-status").getAttribute("data-backend"),
       backend_status: await page.locator("#backend-status").innerText(),
       accuracy: last.accuracy, macro_f1: last.macro_f1, epochs,
-      first_epoch_seconds: epochs[0]?.seconds ?? null,
+      first_epoch_seconds: epochs[0].seconds,
       mean_later_epoch_train_seconds: later.length ? later.reduce((a, b) => a + b, 0) / later.length : null,
       run: info, plan: await page.locator("#plan").innerText(), wall_seconds: wall, page_errors: errors,
     };
     log(`${backend}${threads ? ` threads=${threads}` : ""} ${strategy} seed ${seed}: accuracy ${(100 * last.accuracy).toFixed(2)} %, ` +
-      `${epochs[0]?.examples_per_sec?.toFixed(1)} examples/s in epoch 1, ` +
+      `${epochs[0].examples_per_sec.toFixed(1)} examples/s in epoch 1, ` +
       `later epochs ${result.mean_later_epoch_train_seconds?.toFixed(1) ?? "–"} s, wall ${wall.toFixed(0)} s`);
     return result;
   } finally {
