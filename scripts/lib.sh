@@ -7,8 +7,6 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # Two cores here and in CI: more parallel rustc jobs only thrash memory.
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
-WASM_PACK_VERSION="0.15.1"
-
 # Every step's line says how long the whole run has taken so far (minutes:seconds since the first
 # script started), so a slow CI run shows which step it spent its time on.
 export WEBTUNE_T0="${WEBTUNE_T0:-$(date +%s)}"
@@ -46,15 +44,9 @@ ensure_nightly() {
   fi
 }
 
-ensure_wasm_pack() {
-  if ! wasm-pack --version 2>/dev/null | grep -q "$WASM_PACK_VERSION"; then
-    log "installing wasm-pack $WASM_PACK_VERSION (cargo install, a few minutes)"
-    cargo install wasm-pack --locked --version "$WASM_PACK_VERSION"
-  fi
-}
-
-# wasm-bindgen's CLI must be exactly the version in Cargo.lock; wasm-pack's own download of it
-# needs GitHub, so it is built from crates.io (without --locked: its locked webpki-roots was yanked).
+# wasm-bindgen's CLI (the bindings, and the browser tests' runner) must be exactly the version in
+# Cargo.lock; its release downloads need GitHub, so it is built from crates.io (without --locked:
+# its locked webpki-roots was yanked).
 ensure_wasm_bindgen() {
   local v
   v=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' "$ROOT/Cargo.lock")
