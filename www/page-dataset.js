@@ -3,8 +3,18 @@
 import { $, state, updateButtons } from "./page-state.js";
 import { clearError, fillTable } from "./page-status.js";
 
+/** The pair roles' selects, and the option each one sets. */
+const PAIR_SELECTS = [["first-column", "firstColumn"], ["second-column", "secondColumn"],
+  ["negative-column", "negativeColumn"], ["score-column", "scoreColumn"]];
+const COLUMN_SELECTS = ["text-column", "label-column", ...PAIR_SELECTS.map(([id]) => id)];
+
+/** The columns chosen in the dataset view, as the engine's options name them. A pair file's
+ * "none" for the negative or the score is "" (the engine then reads none, whatever the header). */
 export function columnOptions() {
-  if (state.summary && state.summary.kind !== "labelled") return {};
+  if (state.summary && state.summary.kind !== "labelled") {
+    return Object.fromEntries(PAIR_SELECTS.map(([id, key]) => [key, $(id).value])
+      .filter(([, v], i) => i >= 2 || v !== ""));
+  }
   return { textColumn: $("text-column").value || undefined, labelColumn: $("label-column").value || undefined };
 }
 
@@ -26,7 +36,7 @@ export async function inspectDataset(options = {}) {
     $("problem-list").replaceChildren(li);
     fillTable($("preview-table"), null, []);
     fillTable($("class-counts"), null, []);
-    for (const id of ["text-column", "label-column"]) $(id).replaceChildren();
+    for (const id of COLUMN_SELECTS) $(id).replaceChildren();
   }
   updateButtons();
 }
@@ -62,6 +72,8 @@ export function renderModeHint(s) {
 
 export function renderSummary(s) {
   $("dataset-summary").hidden = false;
+  $("labelled-columns").hidden = s.kind !== "labelled";
+  $("pair-columns").hidden = s.kind === "labelled";
   if (s.kind !== "labelled") return renderPairSummary(s);
   if ($("mode").value === "embedding") $("mode").value = "classify";
   renderModeHint(s);
@@ -97,6 +109,15 @@ function renderPairSummary(s) {
     ? `${s.fileName}: a pair file that cannot be used yet.`
     : `${s.fileName}: ${s.rows} ${s.kind === "scored" ? "scored pairs" : "pairs"}${s.negatives ? " with hard negatives" : ""}${range}.`;
   for (const id of ["text-column", "label-column"]) { $(id).replaceChildren(); $(id).disabled = true; }
+  // Every column may take every role; the negative and the score may also be none.
+  for (const [i, [id, key]] of PAIR_SELECTS.entries()) {
+    const sel = $(id);
+    const chosen = s[key] ?? "";
+    const options = s.columns.map((c) => new Option(c, c, false, c === chosen));
+    if (i >= 2) options.unshift(new Option("(none)", "", false, chosen === ""));
+    sel.replaceChildren(...options);
+    sel.disabled = s.columns.length === 0;
+  }
   const header = ["first text", "second text", ...(s.negatives ? ["negative"] : []), ...(s.kind === "scored" ? ["score"] : [])];
   fillTable($("preview-table"), header, s.preview);
   fillTable($("class-counts"), null, []);
@@ -112,8 +133,7 @@ function renderPairSummary(s) {
 export async function useDatasetFile(file) {
   if (!file) return;
   state.dataset = { bytes: new Uint8Array(await file.arrayBuffer()), name: file.name };
-  $("text-column").replaceChildren();
-  $("label-column").replaceChildren();
+  for (const id of COLUMN_SELECTS) $(id).replaceChildren();
   await inspectDataset();
 }
 
@@ -128,7 +148,16 @@ export function wireDataset() {
     state.dataset = { bytes: new Uint8Array(await r.arrayBuffer()), name: "support-tickets.csv" };
     await inspectDataset();
   });
-  for (const id of ["text-column", "label-column"]) $(id).addEventListener("change", () => inspectDataset(columnOptions()));
-  $("mode").addEventListener("change", () => renderModeHint(state.summary));
+  for (const id of COLUMN_SELECTS) $(id).addEventListener("change", () => inspectDataset(columnOptions()));
+  $("mode").addEventListener("change", async () => {
+    const s = state.summary;
+    const embedding = $("mode").value === "embedding";
+    // Any file can be read as pairs: embedding mode starts from its first two columns, and the
+    // pair selects then choose. Leaving it reads the file as labelled texts again (a file whose
+    // header names a pair's texts stays a pair file, and the mode says so).
+    if (s && embedding && s.kind === "labelled") await inspectDataset({ firstColumn: "1", secondColumn: "2" });
+    else if (s && !embedding && s.kind !== "labelled") await inspectDataset({});
+    renderModeHint(state.summary);
+  });
   $("use-fewshot").addEventListener("click", () => { $("mode").value = "fewshot"; renderModeHint(state.summary); });
 }

@@ -93,10 +93,16 @@ export class WebtuneError extends Error {
 
 /**
  * How the engine's parser read a pair file (its header names two texts: anchor/positive,
- * sentence1/sentence2, ...): for `mode: "embedding"`.
+ * sentence1/sentence2, ...; or the options name them: `firstColumn`, `secondColumn`): for
+ * `mode: "embedding"`.
  * @typedef {object} PairSummary
  * @property {"pairs" | "scored"} kind  pairs that belong together, or pairs with a similarity score
  * @property {string} fileName
+ * @property {string[]} columns  the header's columns
+ * @property {string | null} firstColumn  the column read as the first text
+ * @property {string | null} secondColumn  the column read as the second text
+ * @property {string | null} negativeColumn  the hard negatives' column, if any
+ * @property {string | null} scoreColumn  the scores' column, if any
  * @property {number} rows
  * @property {boolean} negatives  whether rows carry a hard negative
  * @property {[number, number] | null} scoreRange  the scores' range (scored pairs)
@@ -113,8 +119,8 @@ export class WebtuneError extends Error {
  * @property {string} [labelColumn]  header name or 1-based number
  * @property {string} [firstColumn]  pair files: the first text's column
  * @property {string} [secondColumn]  pair files: the second text's column
- * @property {string} [negativeColumn]  pair files: the hard negative's column
- * @property {string} [scoreColumn]  pair files: the score's column
+ * @property {string} [negativeColumn]  pair files: the hard negative's column ("": none)
+ * @property {string} [scoreColumn]  pair files: the score's column ("": none)
  */
 
 /**

@@ -33,11 +33,16 @@ pub struct PairSet {
     pub scores: Option<Vec<f64>>,
     /// The line each row starts on (1-based), for messages about a row.
     pub lines: Vec<usize>,
+    /// The file's columns (its header), and the ones read for each role, by name: what the page
+    /// shows in its column selects.
+    pub columns: Vec<String>,
+    pub chosen: PairColumns,
 }
 
 /// Columns a caller names instead of the header's usual names: a header name or a 1-based column
-/// number each (a file without a header still needs one, since the roles are read by name).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// number each (a file without a header still needs one, since the roles are read by name). An
+/// empty `negative` or `score` means none, even where the header has one of the usual names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PairColumns {
     pub first: Option<String>,
     pub second: Option<String>,
@@ -103,12 +108,15 @@ impl PairSet {
     }
 }
 
-/// The column `spec` names (a header name, any case, or a 1-based number), else the first of
-/// the usual `names` the header has. `Err`: what to tell the user.
+/// The column `spec` names (a header name, any case, or a 1-based number; empty: none), else the
+/// first of the usual `names` the header has. `Err`: what to tell the user.
 fn column(columns: &[String], spec: Option<&str>, names: &[&str]) -> Result<Option<usize>, String> {
     let Some(spec) = spec.map(str::trim) else {
         return Ok(find(columns, names));
     };
+    if spec.is_empty() {
+        return Ok(None);
+    }
     if let Ok(n) = spec.parse::<usize>() {
         return if (1..=columns.len()).contains(&n) {
             Ok(Some(n - 1))
@@ -147,16 +155,25 @@ fn find(columns: &[String], names: &[&str]) -> Option<usize> {
         .position(|c| names.contains(&c.trim().to_ascii_lowercase().as_str()))
 }
 
-/// Whether a file's header names a pair file's two texts (so the page reads it as pairs, not
-/// as labelled texts), and whether it has scores. `None` when it does not, or cannot be read.
-pub fn header_kind(bytes: &[u8], file_name: &str, format: Option<Format>) -> Option<PairKind> {
+/// A file's columns as its header names them (the first line; JSONL: its first record's keys),
+/// without reading the rows. `None` when the file cannot be read as text.
+pub fn header_columns(
+    bytes: &[u8],
+    file_name: &str,
+    format: Option<Format>,
+) -> Option<Vec<String>> {
     let text = decode(bytes).ok()?;
     let format = format
         .or_else(|| Format::from_file_name(file_name))
         .unwrap_or_else(|| Format::sniff(text));
-    // The header alone: the first line (JSONL: its first record's keys).
     let first_line = text.lines().next().unwrap_or("");
-    let (columns, _) = read_named_columns(first_line, format);
+    Some(read_named_columns(first_line, format).0)
+}
+
+/// Whether a file's header names a pair file's two texts (so the page reads it as pairs, not
+/// as labelled texts), and whether it has scores. `None` when it does not, or cannot be read.
+pub fn header_kind(bytes: &[u8], file_name: &str, format: Option<Format>) -> Option<PairKind> {
+    let columns = header_columns(bytes, file_name, format)?;
     (find(&columns, FIRST).is_some() && find(&columns, SECOND).is_some()).then(|| {
         if find(&columns, SCORE).is_some() {
             PairKind::Scored
@@ -225,6 +242,13 @@ pub fn parse_pairs(
         negatives: negative.map(|_| Vec::new()),
         scores: score.map(|_| Vec::new()),
         lines: Vec::new(),
+        chosen: PairColumns {
+            first: Some(columns[first].clone()),
+            second: Some(columns[second].clone()),
+            negative: negative.map(|i| columns[i].clone()),
+            score: score.map(|i| columns[i].clone()),
+        },
+        columns: columns.clone(),
     };
     for (line, cells) in &table.rows {
         let cell = |i: usize| cells.get(i).map(|c| c.trim()).unwrap_or("");
@@ -336,6 +360,33 @@ mod tests {
             )
         );
         assert_eq!(s.lines, vec![2, 3]);
+        assert_eq!(s.columns, ["question", "answer", "rating"]);
+        assert_eq!(
+            s.chosen,
+            PairColumns {
+                first: Some("question".into()),
+                second: Some("answer".into()),
+                negative: None,
+                score: Some("rating".into()),
+            }
+        );
+        // An empty name: no such column, even where the header has one of the usual names.
+        let plain = parse_pairs(
+            b"anchor,positive,negative,score\nq,d,n,1\n",
+            "t.csv",
+            None,
+            &PairColumns {
+                negative: Some(String::new()),
+                score: Some(" ".into()),
+                ..PairColumns::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (plain.kind, &plain.negatives, &plain.scores),
+            (PairKind::Pairs, &None, &None)
+        );
+        assert_eq!((plain.chosen.negative, plain.chosen.score), (None, None));
         let e = parse_pairs(
             csv,
             "qa.csv",

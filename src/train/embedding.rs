@@ -22,7 +22,7 @@ use crate::{Error, Result};
 
 use super::config::{PairLossChoice, TrainConfig};
 use super::fewshot::{contrastive_strategy, tunable_model};
-use super::pair_steps::{PairLoss, PairTrainer, TextPair};
+use super::pair_steps::{KeptEpochs, PairLoss, PairTrainer, TextPair};
 use super::plan::{Plan, budget_epochs, valid_count};
 use super::progress::{CacheInfo, EpochReport, Progress, TrainHost};
 use super::source::{build_sources, plan_cache};
@@ -130,6 +130,8 @@ fn subset(set: &PairSet, rows: &[usize]) -> PairSet {
             .as_ref()
             .map(|s| rows.iter().map(|&i| s[i]).collect()),
         lines: rows.iter().map(|&i| set.lines[i]).collect(),
+        columns: set.columns.clone(),
+        chosen: set.chosen.clone(),
     }
 }
 
@@ -319,8 +321,7 @@ pub async fn train_embedding(
     .await?;
 
     let mut trainer = PairTrainer::new(loss, &config, total_steps, warmup_steps);
-    let mut reports: Vec<EpochReport> = Vec::new();
-    let mut best: Option<(f64, usize, BertEncoder)> = None;
+    let mut kept = KeptEpochs::new();
     let mut cancelled = false;
     for epoch in 0..epochs {
         let clock = Instant::now();
@@ -340,7 +341,6 @@ pub async fn train_embedding(
             None => None,
         };
         let value = metrics.as_ref().map_or(epoch as f64, headline);
-        let is_best = best.as_ref().is_none_or(|(s, _, _)| value > *s);
         let report = EpochReport {
             epoch: epoch + 1,
             train_loss: done.mean_loss,
@@ -349,29 +349,16 @@ pub async fn train_embedding(
             seconds: clock.elapsed().as_secs_f64(),
             train_seconds: done.seconds,
             examples_per_sec: done.pairs as f64 / done.seconds.max(1e-9),
-            best: is_best,
+            best: false,
         };
-        if is_best {
-            best = Some((value, epoch + 1, encoder));
-        }
-        host.progress(&Progress::Epoch(report.clone()));
-        reports.push(report);
+        kept.record(value, report, encoder, host);
         host.yield_now().await;
         if cancelled {
             break;
         }
     }
-    let (best_epoch, encoder) = match best {
-        Some((_, e, m)) => (Some(e), m),
-        None => (None, model.valid().encoder),
-    };
-    host.progress(&Progress::Finished {
-        epochs_run: reports.len(),
-        best_epoch,
-        stopped_early: false,
-        cancelled,
-        seconds: started.elapsed().as_secs_f64(),
-    });
+    let (best_epoch, encoder, reports) =
+        kept.finish(cancelled, started, || model.valid().encoder, host);
     config.max_len = tokenizer.max_len();
     Ok(EmbeddingOutcome {
         encoder,
@@ -413,6 +400,8 @@ mod tests {
             negatives: None,
             scores: scored.then(|| (0..n).map(|i| (i % 6) as f64).collect()),
             lines: (2..n + 2).collect(),
+            columns: Vec::new(),
+            chosen: Default::default(),
         }
     }
 

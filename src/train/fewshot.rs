@@ -16,7 +16,7 @@ use crate::{Error, Result};
 use super::config::TrainConfig;
 use super::logreg;
 use super::pair_sampler::fewshot_pairs;
-use super::pair_steps::{PairLoss, PairTrainer, TextPair};
+use super::pair_steps::{KeptEpochs, PairLoss, PairTrainer, TextPair};
 use super::plan::Plan;
 use super::progress::{EpochReport, Progress, TrainHost};
 use super::source::{build_sources, plan_cache};
@@ -168,8 +168,7 @@ pub async fn train_fewshot(
     .await?;
 
     let mut trainer = PairTrainer::new(PairLoss::Cosine, &config, total_steps, warmup_steps);
-    let mut reports: Vec<EpochReport> = Vec::new();
-    let mut best: Option<(f64, usize, TextClassifier)> = None;
+    let mut kept = KeptEpochs::new();
     let mut cancelled = false;
     for epoch in 0..epochs {
         let clock = Instant::now();
@@ -215,7 +214,6 @@ pub async fn train_fewshot(
             )
         };
         let score = metrics.as_ref().map_or(epoch as f64, |m| m.macro_f1);
-        let is_best = best.as_ref().is_none_or(|(s, _, _)| score > *s);
         let report = EpochReport {
             epoch: epoch + 1,
             train_loss: done.mean_loss,
@@ -224,29 +222,14 @@ pub async fn train_fewshot(
             seconds: clock.elapsed().as_secs_f64(),
             train_seconds: done.seconds,
             examples_per_sec: done.pairs as f64 / done.seconds.max(1e-9),
-            best: is_best,
+            best: false,
         };
-        if is_best {
-            best = Some((score, epoch + 1, snapshot));
-        }
-        host.progress(&Progress::Epoch(report.clone()));
-        reports.push(report);
+        kept.record(score, report, snapshot, host);
         if cancelled {
             break;
         }
     }
-    // Stopped before the first step: the model as it is (the front ends refuse to keep it).
-    let (best_epoch, best_model) = match best {
-        Some((_, e, m)) => (Some(e), m),
-        None => (None, model.valid()),
-    };
-    host.progress(&Progress::Finished {
-        epochs_run: reports.len(),
-        best_epoch,
-        stopped_early: false,
-        cancelled,
-        seconds: started.elapsed().as_secs_f64(),
-    });
+    let (best_epoch, best_model, reports) = kept.finish(cancelled, started, || model.valid(), host);
     Ok(TrainOutcome {
         model: best_model,
         labels,

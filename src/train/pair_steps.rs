@@ -18,7 +18,7 @@ use crate::{Error, Result};
 
 use super::config::TrainConfig;
 use super::optim::{Optimizer, Schedule, lr_factor};
-use super::progress::{Progress, TrainHost};
+use super::progress::{EpochReport, Progress, TrainHost};
 use super::source::Source;
 
 /// What the encoder learns from pairs.
@@ -258,6 +258,69 @@ impl PairTrainer {
                 mnrl_loss(a, rows(candidates), scale, symmetric)
             }
         }
+    }
+}
+
+/// The epochs of a contrastive run (few-shot, embedding) and the one it keeps: the best
+/// validation score so far, or the last epoch when nothing is validated (the caller scores those
+/// by epoch number). Sends each epoch's report, and `Finished` at the end.
+pub struct KeptEpochs<T> {
+    best: Option<(f64, usize, T)>,
+    pub reports: Vec<EpochReport>,
+}
+
+impl<T> KeptEpochs<T> {
+    pub fn new() -> Self {
+        Self {
+            best: None,
+            reports: Vec::new(),
+        }
+    }
+
+    /// Records an epoch scored `score` (its report's `best` is set here) with the model it ends
+    /// with, and sends the report.
+    pub fn record(
+        &mut self,
+        score: f64,
+        mut report: EpochReport,
+        model: T,
+        host: &mut dyn TrainHost,
+    ) {
+        report.best = self.best.as_ref().is_none_or(|(s, _, _)| score > *s);
+        if report.best {
+            self.best = Some((score, report.epoch, model));
+        }
+        host.progress(&Progress::Epoch(report.clone()));
+        self.reports.push(report);
+    }
+
+    /// Sends `Finished` and returns the kept epoch (1-based) and model: `unrun` when the run
+    /// stopped before its first epoch ended (the front ends refuse to keep that one).
+    pub fn finish(
+        self,
+        cancelled: bool,
+        started: Instant,
+        unrun: impl FnOnce() -> T,
+        host: &mut dyn TrainHost,
+    ) -> (Option<usize>, T, Vec<EpochReport>) {
+        let (best_epoch, model) = match self.best {
+            Some((_, epoch, model)) => (Some(epoch), model),
+            None => (None, unrun()),
+        };
+        host.progress(&Progress::Finished {
+            epochs_run: self.reports.len(),
+            best_epoch,
+            stopped_early: false,
+            cancelled,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        (best_epoch, model, self.reports)
+    }
+}
+
+impl<T> Default for KeptEpochs<T> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

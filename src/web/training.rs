@@ -42,8 +42,11 @@ struct DatasetSummary<'a> {
 }
 
 /// Parses a dataset file with the engine's parser (the page has no second one) and summarises
-/// it. `options`: `{format?, textColumn?, labelColumn?}`. Rejects only when the file cannot be
-/// read at all (empty, binary, not UTF-8, too big); row problems come back in `problems`.
+/// it. `options`: [`DataOptions`]. A pair file when its header names two texts (`anchor`,
+/// `positive`, `sentence1`, ...) or the options name the pair columns (`firstColumn`,
+/// `secondColumn`: the page's embedding mode on any file), else labelled texts. Rejects only when
+/// the file cannot be read at all (empty, binary, not UTF-8, too big); row problems come back in
+/// `problems`.
 #[wasm_bindgen(js_name = inspectDataset)]
 pub fn inspect_dataset(
     bytes: &[u8],
@@ -51,7 +54,20 @@ pub fn inspect_dataset(
     options: JsValue,
 ) -> std::result::Result<JsValue, JsValue> {
     let options: DataOptions = from_js(options, "dataset options")?;
-    if let Some(kind) = data::pairs::header_kind(bytes, &file_name, options.format()?) {
+    let by_header = data::pairs::header_kind(bytes, &file_name, options.format()?);
+    let asked = options.first_column.is_some() || options.second_column.is_some();
+    if by_header.is_some() || asked {
+        let kind = by_header.unwrap_or(
+            if options
+                .score_column
+                .as_deref()
+                .is_some_and(|c| !c.trim().is_empty())
+            {
+                data::pairs::PairKind::Scored
+            } else {
+                data::pairs::PairKind::Pairs
+            },
+        );
         return inspect_pairs(bytes, &file_name, &options, kind);
     }
     let parsed = options.parse(bytes, &file_name)?;
@@ -75,12 +91,21 @@ pub fn inspect_dataset(
     })
 }
 
-/// What the page shows about a pair file: its kind, rows, the first rows and every problem.
+/// What the page shows about a pair file: its kind, columns (and which were read for each role),
+/// rows, the first rows and every problem.
 #[derive(Serialize)]
 struct PairSummary<'a> {
     file_name: &'a str,
     /// `pairs` or `scored`.
     kind: data::pairs::PairKind,
+    /// The header's columns, for the page's column selects.
+    columns: Vec<String>,
+    /// The columns read as first text, second text, hard negative and score (as the options
+    /// asked, where the file could not be read).
+    first_column: Option<String>,
+    second_column: Option<String>,
+    negative_column: Option<String>,
+    score_column: Option<String>,
     rows: usize,
     /// Whether rows carry a hard negative.
     negatives: bool,
@@ -104,6 +129,11 @@ fn inspect_pairs(
         Ok((range, set)) => PairSummary {
             file_name,
             kind: set.kind,
+            columns: set.columns.clone(),
+            first_column: set.chosen.first.clone(),
+            second_column: set.chosen.second.clone(),
+            negative_column: set.chosen.negative.clone(),
+            score_column: set.chosen.score.clone(),
             rows: set.len(),
             negatives: set.negatives.is_some(),
             score_range: set.scores.as_ref().map(|_| *range),
@@ -126,6 +156,12 @@ fn inspect_pairs(
         Err(e) => PairSummary {
             file_name,
             kind,
+            columns: data::pairs::header_columns(bytes, file_name, options.format()?)
+                .unwrap_or_default(),
+            first_column: options.first_column.clone(),
+            second_column: options.second_column.clone(),
+            negative_column: options.negative_column.clone(),
+            score_column: options.score_column.clone(),
             rows: 0,
             negatives: false,
             score_range: None,

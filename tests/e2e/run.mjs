@@ -322,6 +322,25 @@ assert.ok(await page.locator("#train-button").isEnabled(), "the page stays usabl
   await page.waitForFunction(() => /bad-pairs\.csv/.test(document.getElementById("dataset-info").textContent));
   assert.match(await text("#problem-list"), /line 3: empty text \(column "positive"\)/);
   assert.ok(await page.locator("#train-button").isDisabled());
+  // Any file can be read as pairs: embedding mode on a file whose header names no pair starts
+  // from its first two columns, the pair selects choose the roles, and leaving the mode reads
+  // it as labelled texts again.
+  const qa = "question,answer,wrong\nWhere is the cat?,On the mat.,In space.\nWho won?,The home team.,Nobody.\nWhat time is it?,Noon.,Yesterday.\n";
+  await page.setInputFiles("#dataset-input", { name: "qa.csv", mimeType: "text/csv", buffer: Buffer.from(qa) });
+  await page.waitForFunction(() => /qa\.csv: 3 examples/.test(document.getElementById("dataset-info").textContent));
+  assert.ok(await page.locator("#pair-columns").isHidden());
+  await page.selectOption("#mode", "embedding");
+  await page.waitForFunction(() => /qa\.csv: 3 pairs\./.test(document.getElementById("dataset-info").textContent));
+  assert.ok(await page.locator("#labelled-columns").isHidden());
+  assert.deepEqual(await Promise.all(["#first-column", "#second-column", "#negative-column", "#score-column"]
+    .map((id) => page.locator(id).inputValue())), ["question", "answer", "", ""]);
+  await page.selectOption("#negative-column", "wrong");
+  await page.waitForFunction(() => /qa\.csv: 3 pairs with hard negatives/.test(document.getElementById("dataset-info").textContent));
+  assert.match(await text("#preview-table"), /In space\./);
+  assert.ok(await page.locator("#train-button").isEnabled(), "a pair file read from chosen columns trains");
+  await page.selectOption("#mode", "classify");
+  await page.waitForFunction(() => /qa\.csv: 3 examples/.test(document.getElementById("dataset-info").textContent));
+  assert.ok(await page.locator("#pair-columns").isHidden());
 }
 
 // ------------------------------------------------------------------ 6b. bad ?threads= values: a clear message and a sane count

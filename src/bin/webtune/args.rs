@@ -49,11 +49,12 @@ pub struct DataArgs {
     /// document).
     #[arg(long)]
     pub second_col: Option<String>,
-    /// Pair files: the hard negative's column (default: negative, when the header has it).
+    /// Pair files: the hard negative's column (default: negative, when the header has it; an
+    /// empty name: none).
     #[arg(long)]
     pub negative_col: Option<String>,
     /// Pair files: the similarity score's column (default: score, similarity or label, when the
-    /// header has one; a score makes the file scored pairs).
+    /// header has one; a score makes the file scored pairs; an empty name: none).
     #[arg(long)]
     pub score_col: Option<String>,
 }
