@@ -148,11 +148,13 @@ impl TrainHost for CliHost {
                 trial,
             } => {
                 eprintln!(
-                    "webtune: search trial {index}/{total}: {} → validation accuracy {:.2}% macro-F1 {:.4} (best epoch {:?}, {:.1}s)",
+                    "webtune: search trial {index}/{total}: {} → validation accuracy {:.2}% macro-F1 {:.4} (best epoch {}, {:.1}s)",
                     trial.settings,
                     100.0 * trial.valid_accuracy,
                     trial.valid_macro_f1,
-                    trial.best_epoch,
+                    trial
+                        .best_epoch
+                        .map_or("none".to_string(), |e| e.to_string()),
                     trial.seconds
                 );
             }
@@ -170,7 +172,11 @@ impl TrainHost for CliHost {
                 } else {
                     "finished"
                 };
-                eprintln!("webtune: {how} after {seconds:.1}s; best epoch {best_epoch:?}");
+                // No epoch ended (stopped before the first): nothing kept to name.
+                match best_epoch {
+                    Some(e) => eprintln!("webtune: {how} after {seconds:.1}s; keeping epoch {e}"),
+                    None => eprintln!("webtune: {how} after {seconds:.1}s before an epoch ended"),
+                }
             }
         }
     }
