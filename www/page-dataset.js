@@ -3,17 +3,18 @@
 import { $, state, updateButtons } from "./page-state.js";
 import { clearError, fillTable } from "./page-status.js";
 
-/** The pair roles' selects, and the option each one sets. */
-const PAIR_SELECTS = [["first-column", "firstColumn"], ["second-column", "secondColumn"],
-  ["negative-column", "negativeColumn"], ["score-column", "scoreColumn"]];
+/** The pair roles' selects, the option each one sets, and whether the role may be none.
+ * @type {[string, string, boolean][]} */
+const PAIR_SELECTS = [["first-column", "firstColumn", false], ["second-column", "secondColumn", false],
+  ["negative-column", "negativeColumn", true], ["score-column", "scoreColumn", true]];
 const COLUMN_SELECTS = ["text-column", "label-column", ...PAIR_SELECTS.map(([id]) => id)];
 
 /** The columns chosen in the dataset view, as the engine's options name them. A pair file's
  * "none" for the negative or the score is "" (the engine then reads none, whatever the header). */
 export function columnOptions() {
   if (state.summary && state.summary.kind !== "labelled") {
-    return Object.fromEntries(PAIR_SELECTS.map(([id, key]) => [key, $(id).value])
-      .filter(([, v], i) => i >= 2 || v !== ""));
+    return Object.fromEntries(PAIR_SELECTS.filter(([id, , optional]) => optional || $(id).value !== "")
+      .map(([id, key]) => [key, $(id).value]));
   }
   return { textColumn: $("text-column").value || undefined, labelColumn: $("label-column").value || undefined };
 }
@@ -110,11 +111,11 @@ function renderPairSummary(s) {
     : `${s.fileName}: ${s.rows} ${s.kind === "scored" ? "scored pairs" : "pairs"}${s.negatives ? " with hard negatives" : ""}${range}.`;
   for (const id of ["text-column", "label-column"]) { $(id).replaceChildren(); $(id).disabled = true; }
   // Every column may take every role; the negative and the score may also be none.
-  for (const [i, [id, key]] of PAIR_SELECTS.entries()) {
+  for (const [id, key, optional] of PAIR_SELECTS) {
     const sel = $(id);
     const chosen = s[key] ?? "";
     const options = s.columns.map((c) => new Option(c, c, false, c === chosen));
-    if (i >= 2) options.unshift(new Option("(none)", "", false, chosen === ""));
+    if (optional) options.unshift(new Option("(none)", "", false, chosen === ""));
     sel.replaceChildren(...options);
     sel.disabled = s.columns.length === 0;
   }

@@ -266,7 +266,7 @@ impl PairTrainer {
 /// by epoch number). Sends each epoch's report, and `Finished` at the end.
 pub struct KeptEpochs<T> {
     best: Option<(f64, usize, T)>,
-    pub reports: Vec<EpochReport>,
+    reports: Vec<EpochReport>,
 }
 
 impl<T> KeptEpochs<T> {

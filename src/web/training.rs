@@ -55,20 +55,8 @@ pub fn inspect_dataset(
 ) -> std::result::Result<JsValue, JsValue> {
     let options: DataOptions = from_js(options, "dataset options")?;
     let by_header = data::pairs::header_kind(bytes, &file_name, options.format()?);
-    let asked = options.first_column.is_some() || options.second_column.is_some();
-    if by_header.is_some() || asked {
-        let kind = by_header.unwrap_or(
-            if options
-                .score_column
-                .as_deref()
-                .is_some_and(|c| !c.trim().is_empty())
-            {
-                data::pairs::PairKind::Scored
-            } else {
-                data::pairs::PairKind::Pairs
-            },
-        );
-        return inspect_pairs(bytes, &file_name, &options, kind);
+    if by_header.is_some() || options.first_column.is_some() || options.second_column.is_some() {
+        return inspect_pairs(bytes, &file_name, &options, by_header);
     }
     let parsed = options.parse(bytes, &file_name)?;
     let (problems, more) = match parsed.training_error() {
@@ -120,7 +108,7 @@ fn inspect_pairs(
     bytes: &[u8],
     file_name: &str,
     options: &DataOptions,
-    kind: data::pairs::PairKind,
+    by_header: Option<data::pairs::PairKind>,
 ) -> std::result::Result<JsValue, JsValue> {
     let parsed =
         data::pairs::parse_pairs(bytes, file_name, options.format()?, &options.pair_columns())
@@ -153,9 +141,20 @@ fn inspect_pairs(
             more_problems: 0,
         },
         // Every problem with its line, as the labelled summary lists them.
+        // The kind the header or the options say, as far as a file that cannot be read says one.
         Err(e) => PairSummary {
             file_name,
-            kind,
+            kind: by_header.unwrap_or(
+                if options
+                    .score_column
+                    .as_deref()
+                    .is_some_and(|c| !c.trim().is_empty())
+                {
+                    data::pairs::PairKind::Scored
+                } else {
+                    data::pairs::PairKind::Pairs
+                },
+            ),
             columns: data::pairs::header_columns(bytes, file_name, options.format()?)
                 .unwrap_or_default(),
             first_column: options.first_column.clone(),
