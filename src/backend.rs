@@ -113,7 +113,7 @@ impl AdapterSummary {
             architecture: String::new(),
             is_fallback: info.device_type == wgpu::DeviceType::Cpu,
             max_buffer_size: limits.max_buffer_size,
-            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size as u64,
+            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
             max_compute_workgroup_storage_size: limits.max_compute_workgroup_storage_size,
             max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
         }

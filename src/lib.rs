@@ -16,6 +16,7 @@
 //! - [`similarity`]: sentence embeddings scored on pair files (Spearman; recall@k, MRR@10);
 //! - [`export`]: the sentence-transformers folder/zip, written and read back;
 //! - [`case`]: `snake_case` ⇄ `camelCase` keys at the JavaScript boundary;
+//! - [`untrusted`]: every reader of user-supplied bytes as one entry point (fuzzing, replay);
 //! - `web` (wasm only): the `#[wasm_bindgen]` facade the page and its worker call.
 //!
 //! Nothing here reads tensors synchronously: every readback is `async`, so the same code runs in
@@ -35,6 +36,7 @@ pub mod rng;
 pub mod similarity;
 pub mod tokenize;
 pub mod train;
+pub mod untrusted;
 pub mod weights;
 
 #[cfg(target_arch = "wasm32")]

@@ -141,8 +141,18 @@ impl TextTokenizer {
         self.pad_id
     }
 
-    /// Encodes one text with special tokens, truncated to `max_len`.
+    /// Encodes one text with special tokens, truncated to `max_len`. A text over
+    /// [`MAX_TEXT_BYTES`](crate::data::MAX_TEXT_BYTES) is refused before tokenising (the
+    /// dataset readers refuse it with its line; this covers texts typed or pasted in).
     pub fn encode(&self, text: &str) -> Result<Encoded> {
+        if text.len() > crate::data::MAX_TEXT_BYTES {
+            return Err(Error::Invalid(format!(
+                "a text of {:.1} MB is too long: one text may be at most {} MB (the model reads only its first {} tokens)",
+                text.len() as f64 / 1e6,
+                crate::data::MAX_TEXT_BYTES / (1024 * 1024),
+                self.max_len
+            )));
+        }
         let enc = self
             .inner
             .encode(text, true)

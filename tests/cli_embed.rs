@@ -74,3 +74,47 @@ fn a_missing_model_folder_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/model/config.json"), "{err}");
 }
+
+/// A model folder whose config.json declares absurd sizes ends in a message and exit status 1,
+/// not an abort on a failed allocation (exit 134; in a browser, a dead wasm module).
+#[test]
+fn absurd_config_sizes_are_a_clear_error_not_an_abort() {
+    let model = model_dir();
+    let config = std::fs::read_to_string(model.join("config.json")).unwrap();
+    for (field, absurd) in [
+        ("\"num_hidden_layers\": 6", "\"num_hidden_layers\": 1000000"),
+        ("\"hidden_size\": 384", "\"hidden_size\": 12000000"),
+        (
+            "\"intermediate_size\": 1536",
+            "\"intermediate_size\": 10000000000",
+        ),
+    ] {
+        let broken = config.replace(field, absurd);
+        assert_ne!(broken, config, "{field} is not in config.json");
+        let dir = std::env::temp_dir().join(format!(
+            "webtune-absurd-{}-{}",
+            std::process::id(),
+            absurd.split('"').nth(1).unwrap()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(&model).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_name() != "config.json" {
+                std::os::unix::fs::symlink(entry.path(), dir.join(entry.file_name())).unwrap();
+            }
+        }
+        std::fs::write(dir.join("config.json"), broken).unwrap();
+        let out = run_embed(
+            &["--model", dir.to_str().unwrap(), "--backend", "cpu"],
+            "hello\n",
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{absurd}: {err}");
+        assert!(
+            err.contains("they do not belong together"),
+            "{absurd}: {err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -256,3 +256,85 @@ fn validation_labels_must_be_training_labels() {
         "{err}"
     );
 }
+
+/// Files that are not what they claim, or that would exhaust a tab: one clear message each,
+/// found without quadratic work (a million classes used to take hours).
+#[test]
+fn hostile_datasets_end_in_one_clear_message() {
+    // A 10 MB field, and the usual cause of one: a quote that is never closed.
+    let mut long = b"text,label\ngood,a\nfine,a\n".to_vec();
+    long.extend(vec![b'x'; 10 << 20]);
+    long.extend(b",b\nbad,b\n");
+    let err = training_error(&long, "long.csv");
+    assert!(
+        err.contains("line 4: the text (column \"text\") is 10.5 MB; one text may be at most 1 MB"),
+        "{err}"
+    );
+    let mut unclosed = b"text,label\ngood,a\n\"oops,a\n".to_vec();
+    for _ in 0..100_000 {
+        unclosed.extend(b"more text here,b\n");
+    }
+    let err = training_error(&unclosed, "unclosed.csv");
+    assert!(err.contains("a quote that is never closed"), "{err}");
+
+    // A million classes: every row its own label.
+    let mut many = String::from("text,label\n");
+    for i in 0..1_000_000 {
+        many.push_str(&format!("t,{i}\n"));
+    }
+    let started = std::time::Instant::now();
+    let err = training_error(many.as_bytes(), "ids.csv");
+    assert!(
+        err.contains(
+            "the label column \"label\" has 1000000 different values in 1000000 rows; a classifier may have at most 10000 classes"
+        ),
+        "{err}"
+    );
+    assert!(err.starts_with("ids.csv: 1 problem\n"), "{}", &err[..200]);
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+
+    // A label column that is empty in every row: one message, not one a line.
+    let err = training_error(b"text,label\none,\ntwo,\nthree,\n", "empty.csv");
+    assert!(
+        err.contains(
+            "empty.csv: 1 problem\n  the label column \"label\" is empty in every row (3 rows)"
+        ),
+        "{err}"
+    );
+
+    // UTF-16 without a byte-order mark.
+    let utf16: Vec<u8> = "text,label\ngood,a\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    assert!(training_error(&utf16, "u.csv").contains("looks like UTF-16"));
+}
+
+#[test]
+fn hostile_pair_files_end_in_clear_messages() {
+    let mut long = b"anchor,positive\na,b\n".to_vec();
+    long.extend(vec![b'y'; 2 << 20]);
+    long.extend(b",c\n");
+    let err = data::pairs::parse_pairs(&long, "p.csv", None, &Default::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "line 3: the text (column \"anchor\") is 2.1 MB; one text may be at most 1 MB"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn jsonl_objects_that_share_no_keys_are_refused_not_multiplied() {
+    let mut text = String::new();
+    for i in 0..4000 {
+        text.push_str(&format!("{{\"k{i}\": \"v\"}}\n"));
+    }
+    let err = training_error(text.as_bytes(), "keys.jsonl");
+    assert!(
+        err.contains("4000 objects with 4000 different keys between them"),
+        "{err}"
+    );
+}

@@ -55,8 +55,12 @@ fn padding_does_not_change_a_text_embedding() {
     let golden = golden();
     let short = golden.cases[1].text.clone();
     let long = golden.cases[9].text.clone();
-    let alone =
-        pollster::block_on(engine.embed(&[short.clone()], false, BatchLimits::default())).unwrap();
+    let alone = pollster::block_on(engine.embed(
+        std::slice::from_ref(&short),
+        false,
+        BatchLimits::default(),
+    ))
+    .unwrap();
     let padded =
         pollster::block_on(engine.embed(&[short, long], false, BatchLimits::default())).unwrap();
     assert!(max_abs_diff(&alone[0], &padded[0]) < 1e-5);

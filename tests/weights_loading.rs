@@ -227,3 +227,120 @@ fn the_real_model_loads_with_only_known_extras_skipped() {
         ]
     );
 }
+
+fn load_with_config(config: &str, bytes: &[u8]) -> String {
+    let config = BertConfig::from_json(config.as_bytes()).expect("a config that parses");
+    match load_encoder(&config, bytes, &Device::flex()) {
+        Ok(_) => panic!("loading should fail"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn the_parameter_count_is_what_the_file_holds() {
+    let held: usize = tiny_tensors()
+        .values()
+        .map(|(s, _)| s.iter().product::<usize>())
+        .sum();
+    let config = BertConfig::from_json(TINY.as_bytes()).unwrap();
+    assert_eq!(config.parameter_count(), held as u128);
+}
+
+/// Configs that declare absurd sizes end in a message before anything is allocated (they used
+/// to abort the process on a failed allocation of terabytes, and kill the wasm module).
+#[test]
+fn absurd_config_sizes_are_refused_before_allocating() {
+    let weights = serialize(&tiny_tensors(), Dtype::F32, "");
+    for (field, value) in [
+        ("\"num_hidden_layers\":2", "\"num_hidden_layers\":1000000"),
+        ("\"hidden_size\":8", "\"hidden_size\":12000000"),
+        (
+            "\"intermediate_size\":16",
+            "\"intermediate_size\":10000000000",
+        ),
+        ("\"vocab_size\":20", "\"vocab_size\":4000000000"),
+        (
+            "\"max_position_embeddings\":16",
+            "\"max_position_embeddings\":1000000000",
+        ),
+    ] {
+        let config = TINY.replace(field, value);
+        assert_ne!(config, TINY, "{field}");
+        let err = load_with_config(&config, &weights);
+        assert!(
+            err.starts_with("model.safetensors: config.json's encoder (")
+                && err.contains("but model.safetensors holds 1520: they do not belong together"),
+            "{value}: {err}"
+        );
+    }
+}
+
+/// A safetensors header is a length then JSON: hostile ones declare more than the file holds.
+#[test]
+fn hostile_safetensors_headers_are_clear_errors() {
+    let with_header = |json: &str, body: usize| {
+        let mut b = (json.len() as u64).to_le_bytes().to_vec();
+        b.extend(json.as_bytes());
+        b.extend(vec![0u8; body]);
+        b
+    };
+    let good = serialize(&tiny_tensors(), Dtype::F32, "");
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (
+            with_header(
+                r#"{"a":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,16]}}"#,
+                16,
+            ),
+            "not a valid safetensors file",
+        ),
+        (
+            with_header(
+                r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+                12,
+            ),
+            "not a valid safetensors file",
+        ),
+        (
+            with_header(
+                r#"{"a":{"dtype":"F32","shape":[1000000],"data_offsets":[0,4000000]}}"#,
+                16,
+            ),
+            "not a valid safetensors file",
+        ),
+        (
+            good[..good.len() - 100].to_vec(),
+            "not a valid safetensors file",
+        ),
+        (
+            {
+                let mut b = u64::MAX.to_le_bytes().to_vec();
+                b.extend(b"{}");
+                b
+            },
+            "not a valid safetensors file",
+        ),
+        (with_header("{\"a\":", 0), "not a valid safetensors file"),
+    ];
+    for (i, (bytes, expected)) in cases.iter().enumerate() {
+        let err = load_err(bytes);
+        assert!(
+            err.starts_with("model.safetensors: ") && err.contains(expected),
+            "case {i}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_tokenizer_json_that_is_not_one_is_named() {
+    for bytes in [
+        &b"{}"[..],
+        b"not json",
+        b"{\"model\": {\"type\": \"WordPiece\"}}",
+        b"",
+    ] {
+        let err = webtune::tokenize::TextTokenizer::from_bytes(bytes, 128)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("tokenizer.json: could not load"), "{err}");
+    }
+}

@@ -22,9 +22,9 @@ export function columnOptions() {
 export async function inspectDataset(options = {}) {
   if (!state.dataset) return;
   clearError();
-  const { bytes, name } = state.dataset;
+  const { name } = state.dataset;
   try {
-    const s = await state.tuner.inspect({ name, bytes }, options);
+    const s = await state.tuner.inspect(state.dataset, options);
     state.summary = s;
     renderSummary(s);
   } catch (e) {
@@ -133,16 +133,16 @@ function renderPairSummary(s) {
 
 export async function useDatasetFile(file) {
   if (!file) return;
-  state.dataset = { bytes: new Uint8Array(await file.arrayBuffer()), name: file.name };
+  // Kept as the File: the engine's library reads it, after refusing one too large to read.
+  state.dataset = file;
   for (const id of COLUMN_SELECTS) $(id).replaceChildren();
   await inspectDataset();
 }
 
 export function wireDataset() {
   $("dataset-input").addEventListener("change", (e) => useDatasetFile(e.target.files[0]));
-  $("valid-input").addEventListener("change", async (e) => {
-    const f = e.target.files[0];
-    state.valid = f ? { bytes: new Uint8Array(await f.arrayBuffer()), name: f.name } : null;
+  $("valid-input").addEventListener("change", (e) => {
+    state.valid = e.target.files[0] || null;
   });
   $("sample-button").addEventListener("click", async () => {
     const r = await fetch("samples/support-tickets.csv");

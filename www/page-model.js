@@ -1,6 +1,6 @@
 // The base model: the default one, one from a URL the user chose, or three files from disk; and
 // the backend it runs on.
-import { DEFAULT_MODEL, MODEL_FILES } from "./webtune.js";
+import { DEFAULT_MODEL, MAX_ZIP_BYTES, MODEL_FILES } from "./webtune.js";
 import { $, state, updateButtons } from "./page-state.js";
 import { showError, clearError, hintFor, setBackendStatus } from "./page-status.js";
 
@@ -49,6 +49,11 @@ export async function loadModelFromDisk(fileList) {
   for (const f of fileList) byName[f.name] = f;
   const missing = MODEL_FILES.filter((f) => !byName[f]);
   if (missing.length) return showError(`Choose all three files: missing ${missing.join(", ")}`);
+  // Refused by size before a byte is read: gigabytes of weights would crash the tab.
+  const total = MODEL_FILES.reduce((sum, f) => sum + byName[f].size, 0);
+  if (total > MAX_ZIP_BYTES) {
+    return showError(`Model not loaded: its files are ${(total / 1e6).toFixed(1)} MB; the limit is ${MAX_ZIP_BYTES / (1024 * 1024)} MB in a browser tab`);
+  }
   const [config, tokenizer, weights] = await Promise.all(MODEL_FILES.map(async (f) => new Uint8Array(await byName[f].arrayBuffer())));
   $("model-status").textContent = "Preparing the model from your files…";
   try {

@@ -9,11 +9,11 @@ export const state = {
   /** @type {import("./webtune.js").BackendChoice} */
   backend: "auto",
   modelReady: false,
-  /** @type {{bytes: Uint8Array, name: string} | null} the training file */
+  /** @type {File | {name: string, bytes: Uint8Array} | null} the training file (a File is read by the library) */
   dataset: null,
   /** @type {import("./webtune.js").DatasetSummary | null} how the engine's parser read it */
   summary: null,
-  /** @type {{bytes: Uint8Array, name: string} | null} the validation file */
+  /** @type {import("./webtune.js").DatasetInput | null} the validation file */
   valid: null,
   /** @type {AbortController | null} the running training's */
   training: null,

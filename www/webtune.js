@@ -368,6 +368,26 @@ class Connection {
   }
 }
 
+/** The largest dataset file the engine reads (its `MAX_FILE_BYTES`). A bigger File or Blob is
+ * refused by its size before a byte of it is read: reading gigabytes can crash the tab. */
+export const MAX_DATASET_BYTES = 32 * 1024 * 1024;
+
+/** The largest model zip the engine opens (what its archive reader unpacks at most). */
+export const MAX_ZIP_BYTES = 2 * 1024 * 1024 * 1024;
+
+/**
+ * Refuses a file over `limit` with its size and the limit (the engine's wording for datasets).
+ * @param {string} name
+ * @param {number} size
+ * @param {number} limit
+ * @param {ErrorKind} kind
+ * @param {string} advice
+ */
+function refuseLarge(name, size, limit, kind, advice) {
+  if (size <= limit) return;
+  throw new WebtuneError(`${name}: the file is ${(size / 1e6).toFixed(1)} MB; the limit is ${limit / (1024 * 1024)} MB (${advice})`, kind);
+}
+
 /**
  * @param {DatasetInput} input
  * @returns {Promise<{name: string, bytes: Uint8Array}>}
@@ -375,6 +395,7 @@ class Connection {
 async function readInput(input) {
   if (input instanceof Blob) {
     const name = input instanceof File ? input.name : "dataset";
+    refuseLarge(name, input.size, MAX_DATASET_BYTES, "dataset", "train on a sample, or split it");
     return { name, bytes: new Uint8Array(await input.arrayBuffer()) };
   }
   if (input && typeof input.name === "string" && input.bytes instanceof Uint8Array) {
@@ -558,6 +579,7 @@ export class Webtune {
    * @returns {Promise<Model>}
    */
   async importZip(zip) {
+    if (zip instanceof Blob) refuseLarge(zip instanceof File ? zip.name : "model zip", zip.size, MAX_ZIP_BYTES, "io", "no model webtune can load in a browser tab is that large");
     const bytes = zip instanceof Blob ? new Uint8Array(await zip.arrayBuffer()) : zip.slice();
     const res = await this.connection.call("importModel", { zip: bytes, backend: this.choice }, [bytes.buffer]);
     this.backend ??= res.backend;

@@ -108,6 +108,12 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Problem> {
             message: "the file is UTF-16; save it as UTF-8".into(),
         });
     }
+    if looks_like_utf16(bytes) {
+        return Err(Problem {
+            line: 1,
+            message: "the file looks like UTF-16 (every other byte is 0); save it as UTF-8".into(),
+        });
+    }
     if let Some(pos) = bytes.iter().take(1 << 16).position(|&b| b == 0) {
         return Err(Problem {
             line: line_of(bytes, pos),
@@ -121,6 +127,18 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Problem> {
             e.valid_up_to()
         ),
     })
+}
+
+/// UTF-16 without a byte-order mark: in its first bytes, the high (or low) byte of every
+/// character is 0, as ASCII text in UTF-16 has.
+fn looks_like_utf16(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(64) & !1];
+    if head.len() < 4 {
+        return false;
+    }
+    let zeros_at = |parity: usize| head.iter().skip(parity).step_by(2).all(|&b| b == 0);
+    let none_at = |parity: usize| head.iter().skip(parity).step_by(2).all(|&b| b != 0);
+    (zeros_at(0) && none_at(1)) || (zeros_at(1) && none_at(0))
 }
 
 #[cfg(test)]
@@ -137,6 +155,12 @@ mod tests {
         let p = decode(b"text,label\ncaf\xE9,1\n").unwrap_err();
         assert_eq!(p.line, 2);
         assert!(p.message.contains("not valid UTF-8"));
+        // UTF-16 without a byte-order mark, either byte order.
+        for order in [u16::to_le_bytes, u16::to_be_bytes] {
+            let utf16: Vec<u8> = "text,label\n".encode_utf16().flat_map(order).collect();
+            let message = decode(&utf16).unwrap_err().message;
+            assert!(message.contains("looks like UTF-16"), "{message}");
+        }
         let big = vec![b'a'; MAX_FILE_BYTES + 1];
         assert!(decode(&big).unwrap_err().message.contains("limit is 32 MB"));
     }

@@ -43,6 +43,22 @@ impl LabelSet {
     pub fn name(&self, index: usize) -> &str {
         &self.0[index]
     }
+
+    /// The names for a message: all of them when there are few, else the first ones and a count.
+    pub fn listing(&self) -> String {
+        const SHOWN: usize = 20;
+        let shown: Vec<String> = self
+            .0
+            .iter()
+            .take(SHOWN)
+            .map(|n| super::shorten(n))
+            .collect();
+        let mut out = shown.join(", ");
+        if self.0.len() > SHOWN {
+            out.push_str(&format!(" and {} more", self.0.len() - SHOWN));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -57,5 +73,18 @@ mod tests {
         assert_eq!(b.names(), ["1", "9", "10"]);
         assert_eq!(b.index("10"), Some(2));
         assert_eq!(b.index("x"), None);
+        assert_eq!(b.listing(), "1, 9, 10");
+        let many = LabelSet::discover(
+            (0..25)
+                .map(|i| format!("c{i:02}"))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str),
+        );
+        assert!(
+            many.listing().ends_with("c19 and 5 more"),
+            "{}",
+            many.listing()
+        );
     }
 }

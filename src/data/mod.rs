@@ -13,6 +13,7 @@ pub mod pairs;
 pub mod parse;
 pub mod split;
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -25,6 +26,37 @@ pub use split::stratified_split;
 /// Largest file accepted. Bigger files are refused up front with a message, instead of
 /// exhausting a browser tab's memory.
 pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Longest text accepted in one field. The model reads only a text's first `max_len` tokens (a
+/// few KB); a field of megabytes is nearly always a broken file (in a CSV, a quote that is never
+/// closed makes the rest of the file one field), and tokenising it would stall a tab.
+pub const MAX_TEXT_BYTES: usize = 1024 * 1024;
+
+/// Most classes a classifier may have. A label column with more distinct values is nearly
+/// always not a label column (an id or a text), and a head of millions of outputs, with its
+/// optimiser state, would not fit a tab.
+pub const MAX_CLASSES: usize = 10_000;
+
+/// `text` for a message: at most 60 characters.
+pub(crate) fn shorten(text: &str) -> String {
+    match text.char_indices().nth(60) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
+/// The problem with a text longer than [`MAX_TEXT_BYTES`], if it is; `column` names where it is.
+pub(crate) fn text_size_problem(text: &str, column: &str) -> Option<String> {
+    (text.len() > MAX_TEXT_BYTES).then(|| {
+        format!(
+            "the text (column \"{column}\") is {:.1} MB; one text may be at most {} MB, and the model \
+             reads only its first few hundred tokens (in a CSV file, a quote that is never closed \
+             makes the rest of the file one field)",
+            text.len() as f64 / 1e6,
+            MAX_TEXT_BYTES / (1024 * 1024)
+        )
+    })
+}
 
 /// One problem in a file. `line` is 1-based; 0 means the file as a whole.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,9 +128,16 @@ impl Dataset {
         let mut problems = Vec::new();
         let mut texts = Vec::with_capacity(examples.len());
         let mut labels = Vec::with_capacity(examples.len());
+        let index: HashMap<&str, usize> = label_set
+            .names()
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let listing = label_set.listing();
         for e in examples {
-            match label_set.index(&e.label) {
-                Some(i) => {
+            match index.get(e.label.as_str()) {
+                Some(&i) => {
                     texts.push(e.text.clone());
                     labels.push(i);
                 }
@@ -106,8 +145,8 @@ impl Dataset {
                     line: e.line,
                     message: format!(
                         "label '{}' is not one of the training labels ({})",
-                        e.label,
-                        label_set.names().join(", ")
+                        shorten(&e.label),
+                        listing
                     ),
                 }),
             }

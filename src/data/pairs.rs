@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::format::{Format, decode};
 use super::parse::read_named_columns;
-use super::{DataError, Problem, collect_problems};
+use super::{DataError, Problem, collect_problems, text_size_problem};
 
 /// What a pair file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -270,6 +270,12 @@ pub fn parse_pairs(
         {
             bad(format!("empty text (column \"{}\")", columns[n]));
             ok = false;
+        }
+        for i in [Some(first), Some(second), negative].into_iter().flatten() {
+            if let Some(message) = text_size_problem(cell(i), &columns[i]) {
+                bad(message);
+                ok = false;
+            }
         }
         let value = match score {
             Some(s) => match cell(s).parse::<f64>() {

@@ -1,10 +1,15 @@
 //! Parsing a dataset file into examples, collecting every problem with its line.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 use super::columns::{choose, looks_like_header};
 use super::format::{Format, decode};
-use super::{DataError, Dataset, Example, LabelSet, Problem, collect_problems};
+use super::{
+    DataError, Dataset, Example, LabelSet, MAX_CLASSES, Problem, collect_problems,
+    text_size_problem,
+};
 
 /// How to read a file. Everything is optional: the format comes from the file name or the
 /// content, the columns from the header or the values.
@@ -35,6 +40,9 @@ pub struct ParsedFile {
 }
 
 const PREVIEW_ROWS: usize = 8;
+/// Most cells a JSONL file's rows may hold in all (rows × distinct keys): a 32 MB file of a
+/// million rows with eight keys each fits; objects that each bring new keys do not.
+const MAX_CELLS: usize = 8 << 20;
 /// Rows looked at to infer columns when the header does not say.
 const SAMPLE_ROWS: usize = 200;
 
@@ -178,6 +186,7 @@ fn read_txt(text: &str) -> Table {
 /// JSONL: the keys of the first object become the columns.
 fn read_jsonl(text: &str) -> (Vec<String>, Table) {
     let mut keys: Vec<String> = Vec::new();
+    let mut known: HashSet<String> = HashSet::new();
     let mut objects = Vec::new();
     let mut table = Table {
         rows: Vec::new(),
@@ -187,7 +196,7 @@ fn read_jsonl(text: &str) -> (Vec<String>, Table) {
         match serde_json::from_str::<serde_json::Value>(line) {
             Ok(serde_json::Value::Object(map)) => {
                 for k in map.keys() {
-                    if !keys.contains(k) {
+                    if known.insert(k.clone()) {
                         keys.push(k.clone());
                     }
                 }
@@ -202,6 +211,18 @@ fn read_jsonl(text: &str) -> (Vec<String>, Table) {
                 message: format!("invalid JSON: {e}"),
             }),
         }
+    }
+    // Every row gets a cell for every key: objects that share no keys would multiply.
+    if keys.len().saturating_mul(objects.len()) > MAX_CELLS {
+        table.problems.push(Problem {
+            line: 0,
+            message: format!(
+                "{} objects with {} different keys between them: the objects of a dataset share their keys (at most {MAX_CELLS} cells in all)",
+                objects.len(),
+                keys.len()
+            ),
+        });
+        return (Vec::new(), table);
     }
     for (line, map) in objects {
         let cells = keys
@@ -264,9 +285,15 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
             if cells.len() == width {
                 return true;
             }
+            // A field of megabytes is the likelier story (an unclosed quote swallowed the rest).
+            let message = cells
+                .iter()
+                .zip(columns.iter().chain(std::iter::repeat(&String::new())))
+                .find_map(|(cell, name)| text_size_problem(cell, name))
+                .unwrap_or_else(|| format!("expected {width} fields, found {}", cells.len()));
             table.problems.push(Problem {
                 line: *line,
-                message: format!("expected {width} fields, found {}", cells.len()),
+                message,
             });
             false
         });
@@ -322,6 +349,7 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
     parsed.text_column = columns[text_col].clone();
     parsed.label_column = columns[label_col].clone();
 
+    let mut empty_labels = Vec::new();
     for (line, cells) in table.rows {
         let text = cells.get(text_col).map(String::as_str).unwrap_or("");
         let label = cells.get(label_col).map(|s| s.trim()).unwrap_or("");
@@ -330,8 +358,10 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
                 line,
                 message: format!("empty text (column \"{}\")", parsed.text_column),
             });
+        } else if let Some(message) = text_size_problem(text, &parsed.text_column) {
+            parsed.problems.push(Problem { line, message });
         } else if label.is_empty() {
-            parsed.problems.push(Problem {
+            empty_labels.push(Problem {
                 line,
                 message: format!("empty label (column \"{}\")", parsed.label_column),
             });
@@ -343,39 +373,61 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
             });
         }
     }
+    if parsed.examples.is_empty() && empty_labels.len() > 1 {
+        // One message for the whole column, not one per row: the wrong column was chosen.
+        parsed.problems.push(Problem {
+            line: 0,
+            message: format!(
+                "the label column \"{}\" is empty in every row ({} rows): choose the column that holds the labels",
+                parsed.label_column,
+                empty_labels.len()
+            ),
+        });
+    } else {
+        parsed.problems.extend(empty_labels);
+    }
     Ok(parsed)
 }
 
 impl ParsedFile {
     /// Examples per label, in label order.
     pub fn class_counts(&self) -> Vec<(String, usize)> {
-        let set = LabelSet::discover(self.examples.iter().map(|e| e.label.as_str()));
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for e in &self.examples {
+            *counts.entry(e.label.as_str()).or_default() += 1;
+        }
+        let set = LabelSet::discover(counts.keys().copied());
         set.names()
             .iter()
-            .map(|n| {
-                (
-                    n.clone(),
-                    self.examples.iter().filter(|e| &e.label == n).count(),
-                )
-            })
+            .map(|n| (n.clone(), counts[n.as_str()]))
             .collect()
     }
 
-    /// The problems a training set adds: a class with a single example (it cannot be both
-    /// learned and validated), and fewer than two classes.
+    /// The problems a training set adds: more classes than a classifier may have, a class with a
+    /// single example (it cannot be both learned and validated), and fewer than two classes.
     fn training_problems(&self) -> Vec<Problem> {
-        let mut problems = Vec::new();
         let counts = self.class_counts();
+        if counts.len() > MAX_CLASSES {
+            // Not one problem per class: a column of ids or texts would list them all.
+            return vec![Problem {
+                line: 0,
+                message: format!(
+                    "the label column \"{}\" has {} different values in {} rows; a classifier may have at most {MAX_CLASSES} classes: is it the column that holds the labels?",
+                    self.label_column,
+                    counts.len(),
+                    self.examples.len()
+                ),
+            }];
+        }
+        let mut first_line: HashMap<&str, usize> = HashMap::new();
+        for e in &self.examples {
+            first_line.entry(e.label.as_str()).or_insert(e.line);
+        }
+        let mut problems = Vec::new();
         for (label, n) in &counts {
             if *n == 1 {
-                let line = self
-                    .examples
-                    .iter()
-                    .find(|e| &e.label == label)
-                    .map(|e| e.line)
-                    .unwrap_or(0);
                 problems.push(Problem {
-                    line,
+                    line: first_line[label.as_str()],
                     message: format!(
                         "label \"{label}\" appears only once; a class needs at least 2 examples"
                     ),

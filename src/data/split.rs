@@ -16,10 +16,12 @@ pub fn stratified_split(
     let mut rng = SplitMix64::new(seed);
     let mut train = Vec::new();
     let mut valid = Vec::new();
-    for class in 0..data.label_set.len() {
-        let mut members: Vec<usize> = (0..data.len())
-            .filter(|&i| data.labels[i] == class)
-            .collect();
+    // Each class's members in one pass (not a pass a class: thousands of classes).
+    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); data.label_set.len()];
+    for (i, &label) in data.labels.iter().enumerate() {
+        by_class[label].push(i);
+    }
+    for (class, mut members) in by_class.into_iter().enumerate() {
         rng.shuffle(&mut members);
         let k = valid_per_class
             .get(class)

@@ -1,5 +1,5 @@
-//! The sentence-transformers folder layout (what sentence-transformers 6.2 writes for an encoder
-//! + mean pooling + Dense stack): `SentenceTransformer(dir).encode(texts)` returns webtune's
+//! The sentence-transformers folder layout (what sentence-transformers 6.2 writes for a stack of
+//! encoder, mean pooling and Dense): `SentenceTransformer(dir).encode(texts)` returns webtune's
 //! logits, and `transformers.AutoModel.from_pretrained(dir)` loads the encoder. Not labelled
 //! `BertForSequenceClassification`: that class pools through [CLS] and the pooler and would
 //! load, then silently predict something else.

@@ -150,7 +150,7 @@ impl BertConfig {
     }
 
     fn validate(&self) -> Result<()> {
-        if self.hidden_size % self.num_attention_heads != 0 {
+        if !self.hidden_size.is_multiple_of(self.num_attention_heads) {
             return Err(Error::Config(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 self.hidden_size, self.num_attention_heads
@@ -183,6 +183,28 @@ impl BertConfig {
         Ok(())
     }
 
+    /// How many values the encoder's weights hold (what `model.safetensors` must provide). In
+    /// `u128`: a config may declare absurd sizes, and `usize` is 32 bits in wasm.
+    pub fn parameter_count(&self) -> u128 {
+        let [v, h, l, f, p, t] = [
+            self.vocab_size,
+            self.hidden_size,
+            self.num_hidden_layers,
+            self.intermediate_size,
+            self.max_position_embeddings,
+            self.type_vocab_size,
+        ]
+        .map(|n| n as u128);
+        // Saturating: natively the sizes are 64-bit, and 4·h² overflows even u128 for h ≥ 2⁶³.
+        let (add, mul) = (u128::saturating_add, u128::saturating_mul);
+        let embeddings = add(mul(add(add(v, p), t), h), mul(2, h));
+        // Query, key, value and output projections; the two feed-forward linears; two norms.
+        let attention = mul(4, add(mul(h, h), h));
+        let feed_forward = add(add(mul(h, f), f), add(mul(f, h), h));
+        let layer = add(add(attention, feed_forward), mul(4, h));
+        add(embeddings, mul(l, layer))
+    }
+
     /// Size of one attention head.
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_attention_heads
@@ -205,6 +227,19 @@ mod tests {
         assert_eq!(c.head_dim(), 32);
         assert_eq!(c.layer_norm_eps, 1e-12);
         assert_eq!(c.activation, Activation::Gelu);
+        // all-MiniLM-L6-v2's 22,713,216 weights without its pooler (147,840).
+        assert_eq!(c.parameter_count(), 22_713_216 - 147_840);
+        #[cfg(target_pointer_width = "64")]
+        let absurd = MINILM
+            .replace("\"hidden_size\":384", "\"hidden_size\":9223372036854775808")
+            .replace("\"num_attention_heads\":12", "\"num_attention_heads\":1");
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(
+            BertConfig::from_json(absurd.as_bytes())
+                .unwrap()
+                .parameter_count(),
+            u128::MAX
+        );
     }
 
     #[test]

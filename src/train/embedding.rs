@@ -158,7 +158,7 @@ pub fn split_pairs(
         };
         return (set, None, Some(why));
     }
-    let held = valid_count(n, fraction).max(1).min(MAX_VALID_PAIRS);
+    let held = valid_count(n, fraction).clamp(1, MAX_VALID_PAIRS);
     let mut order: Vec<usize> = (0..n).collect();
     SplitMix64::new(seed ^ 0x5041_4952_5356).shuffle(&mut order);
     let (v, t) = order.split_at(held);

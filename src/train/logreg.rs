@@ -423,7 +423,7 @@ pub fn fit_fixed(
     class_weights: Option<&[f32]>,
     seed: u64,
 ) -> LinearHead {
-    let rows = capped_rows(y.len(), FIXED_MAX_ROWS, seed ^ 0x5052_4f42_45);
+    let rows = capped_rows(y.len(), FIXED_MAX_ROWS, seed ^ 0x50_524f_4245);
     let f = Features::new(x, d);
     let sample_w = sample_weights(y, class_weights);
     let theta = solve(&f, y, &rows, &sample_w, k, 1.0);

@@ -38,7 +38,7 @@ pub fn fewshot_pairs(labels: &[usize], iterations: usize, seed: u64) -> Vec<Labe
     if with_classmates.is_empty() || populated < 2 {
         return Vec::new();
     }
-    let mut rng = SplitMix64::new(seed ^ 0x5041_4952_53);
+    let mut rng = SplitMix64::new(seed ^ 0x50_4149_5253);
     // Another member of `i`'s class (the class has at least two).
     let classmate = |i: usize, rng: &mut SplitMix64| {
         let m = &members[labels[i]];

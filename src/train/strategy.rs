@@ -36,10 +36,11 @@ impl Default for LoraSpec {
 ///
 /// It has one written form everywhere — flags, the browser's requests, `webtune.json` — the
 /// string `Display` writes and `FromStr` reads (`last2`, `lora8-last2-ffn`); serde uses it too.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub enum Strategy {
     /// Chosen from the data's size before training (see `train::plan::resolve_strategy`).
+    #[default]
     Auto,
     /// Encoder frozen; the head is a logistic regression fitted to its optimum on the frozen,
     /// L2-normalised embeddings (L-BFGS, C = 1, scored by cross-validation; see
@@ -53,12 +54,6 @@ pub enum Strategy {
     Full,
     /// Low-rank adapters on the top layers' projections; base weights frozen.
     Lora(LoraSpec),
-}
-
-impl Default for Strategy {
-    fn default() -> Self {
-        Strategy::Auto
-    }
 }
 
 impl fmt::Display for Strategy {

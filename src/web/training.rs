@@ -73,7 +73,12 @@ pub fn inspect_dataset(
         label_column: &parsed.label_column,
         rows: parsed.examples.len(),
         preview: &parsed.preview,
-        class_counts: parsed.class_counts(),
+        // A column of ids has a class a row: the page lists at most what a model may have.
+        class_counts: parsed
+            .class_counts()
+            .into_iter()
+            .take(data::MAX_CLASSES)
+            .collect(),
         problems,
         more_problems: more,
     })

@@ -115,6 +115,16 @@ pub fn load_encoder(
         names::BERT_PREFIX,
     )?;
     let c = config;
+    reader.require_values(c.parameter_count(), || {
+        format!(
+            "config.json's encoder (vocab_size {}, hidden_size {}, num_hidden_layers {}, intermediate_size {}, max_position_embeddings {})",
+            c.vocab_size,
+            c.hidden_size,
+            c.num_hidden_layers,
+            c.intermediate_size,
+            c.max_position_embeddings
+        )
+    })?;
     let mut b = Builder {
         reader: &mut reader,
         device: device.clone(),
@@ -172,6 +182,9 @@ pub fn load_dense_head(
     device: &Device,
 ) -> Result<Linear> {
     let mut reader = TensorReader::new(bytes, file_name, "linear.weight", "")?;
+    reader.require_values((hidden as u128 + 1) * num_labels as u128, || {
+        format!("a head of {num_labels} labels on {hidden} features")
+    })?;
     let mut b = Builder {
         reader: &mut reader,
         device: device.clone(),

@@ -43,6 +43,33 @@ impl<'a> TensorReader<'a> {
         })
     }
 
+    /// Refuses a model that wants far more values than the file holds, before anything is
+    /// allocated: the sizes come from `config.json`, and a config that declares a hidden size
+    /// of millions or a million layers must end in this message, not in a failed allocation
+    /// (which aborts the process, and in a browser kills the wasm module). Up to twice the
+    /// file's values (and a million more) the tensors are read and each missing or misshaped
+    /// one is named, as a file short of a few tensors deserves; what loading then allocates
+    /// stays within that bound.
+    pub fn require_values(&self, wanted: u128, what: impl FnOnce() -> String) -> Result<()> {
+        const SLACK: u128 = 1 << 20;
+        // Only the tensors `read` accepts: an F4 or U8 file holds more values than bytes.
+        let held: u128 = self
+            .file
+            .tensors()
+            .iter()
+            .filter(|(_, view)| matches!(view.dtype(), Dtype::F32 | Dtype::F16 | Dtype::BF16))
+            .map(|(_, view)| view.shape().iter().map(|&d| d as u128).product::<u128>())
+            .sum();
+        if wanted > 2 * held + SLACK {
+            return Err(Error::Weights(format!(
+                "{} needs {wanted} weights but {} holds {held}: they do not belong together",
+                what(),
+                self.file_name
+            )));
+        }
+        Ok(())
+    }
+
     /// The prefix in use (`""` or e.g. `"bert."`).
     pub fn prefix(&self) -> &str {
         &self.prefix
