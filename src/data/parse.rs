@@ -183,7 +183,7 @@ fn read_txt(text: &str) -> Table {
     table
 }
 
-/// JSONL: the keys of the first object become the columns.
+/// JSONL: the keys of all the objects, in the order they first appear, become the columns.
 fn read_jsonl(text: &str) -> (Vec<String>, Table) {
     let mut keys: Vec<String> = Vec::new();
     let mut known: HashSet<String> = HashSet::new();
