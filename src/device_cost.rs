@@ -173,8 +173,13 @@ impl StepMeter {
     /// (the CPU backend).
     pub fn finish(&self) -> Option<StepCost> {
         let (first, last) = (self.baseline.as_ref()?, self.last.as_ref()?);
+        // No step since the baseline (a run stopped as an epoch began): `last` is older than
+        // the baseline, nothing to average.
+        if self.steps == 0 {
+            return None;
+        }
         let total = last.counts.since(first.counts);
-        if self.steps == 0 || total.dispatches == 0 {
+        if total.dispatches == 0 {
             return None;
         }
         let per = |v: u64| v as f64 / self.steps as f64;

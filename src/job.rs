@@ -16,9 +16,13 @@ use crate::device_cost::StepCost;
 use crate::engine::Engine;
 use crate::model::Head;
 use crate::similarity::SimilarityMetrics;
+use crate::train::checkpoint::{Checkpoint, Fingerprint, RunIdentity};
 use crate::train::embedding::EmbeddingOutcome;
 use crate::train::logreg::CvReport;
-use crate::train::{EpochReport, Metrics, Mode, Plan, TrainConfig, TrainHost, TrainOutcome, Trial};
+use crate::train::progress::Yield;
+use crate::train::{
+    EpochReport, Metrics, Mode, Plan, Progress, TrainConfig, TrainHost, TrainOutcome, Trial,
+};
 use crate::{Error, Result};
 
 /// How to read a dataset file. Every field is optional: the parser detects what is absent.
@@ -129,6 +133,8 @@ pub struct PreparedJob {
     /// The validation file's name, when one was given.
     pub valid_file: Option<String>,
     pub base_model: Option<String>,
+    /// Which run this is, for its checkpoints: the settings as asked and the files' fingerprints.
+    pub identity: RunIdentity,
 }
 
 impl TrainRequest {
@@ -208,7 +214,16 @@ impl TrainRequest {
             None => None,
         };
         let prepared = crate::train::prepare(full, valid_set, &settings);
+        let identity = RunIdentity {
+            settings: serde_json::to_value(&self.settings).unwrap_or(Value::Null),
+            base_model: self.base_model.clone(),
+            files: std::iter::once(&train)
+                .chain(valid.as_ref())
+                .map(|f| Fingerprint::of(f.name, f.bytes))
+                .collect(),
+        };
         Ok(PreparedJob {
+            identity,
             train: prepared.train,
             valid: prepared.valid,
             config: prepared.config,
@@ -450,6 +465,167 @@ pub struct Trained {
     pub record: TrainingRecord,
 }
 
+/// The largest checkpoint a run keeps unless its front end says otherwise: `full` training of
+/// all-MiniLM-L6-v2 takes about 275 MB (the weights and AdamW's two moments), 365 MB while the
+/// best epoch is an earlier one; a larger one is skipped with a message and training goes on.
+pub const DEFAULT_CHECKPOINT_LIMIT: u64 = 512 << 20;
+
+/// Where a front end keeps a run's newest checkpoint (a file, IndexedDB).
+pub trait CheckpointStore {
+    /// Replaces the kept checkpoint with these bytes.
+    fn save(&mut self, bytes: &[u8]) -> Result<()>;
+    /// Where the checkpoints go, for messages ("checkpoints/run.safetensors", "this browser").
+    fn place(&self) -> String;
+}
+
+/// A run's checkpoints: where to keep them, the largest to keep, and the one to continue from.
+pub struct Checkpoints<'a> {
+    pub store: &'a mut dyn CheckpointStore,
+    pub limit_bytes: u64,
+    /// A checkpoint file's bytes and its name for messages: the run continues after its epoch.
+    pub resume: Option<(&'a [u8], &'a str)>,
+}
+
+impl PreparedJob {
+    /// Reads a checkpoint and checks that it belongs to this job: the same training (and
+    /// validation) file, the same settings and base model. A mismatch is refused with what
+    /// differs: continuing on other data or settings would not be the run it claims to be.
+    pub fn checkpoint_for_this_run(&self, bytes: &[u8], name: &str) -> Result<Checkpoint> {
+        let checkpoint = Checkpoint::from_bytes(bytes, name)?;
+        let Some(saved) = &checkpoint.meta.identity else {
+            return Err(Error::Invalid(format!(
+                "{name} does not say which run it belongs to: start the run again"
+            )));
+        };
+        check_identity(saved, &self.identity, name)?;
+        Ok(checkpoint)
+    }
+}
+
+/// What differs between the run a checkpoint was made for and this one, as an error.
+fn check_identity(saved: &RunIdentity, now: &RunIdentity, name: &str) -> Result<()> {
+    let describe = |f: &Fingerprint| {
+        format!(
+            "{} ({} bytes, SHA-256 {}…)",
+            f.name,
+            f.bytes,
+            &f.sha256[..f.sha256.len().min(12)]
+        )
+    };
+    for (i, what) in ["training file", "validation file"].iter().enumerate() {
+        let (a, b) = (saved.files.get(i), now.files.get(i));
+        if a.map(|f| (&f.bytes, &f.sha256)) != b.map(|f| (&f.bytes, &f.sha256)) {
+            return Err(Error::Invalid(format!(
+                "{name} was made for another {what}: it was trained on {}, this run's is {}. Give the same file to continue, or start again",
+                a.map_or("none".into(), describe),
+                b.map_or("none".into(), describe)
+            )));
+        }
+    }
+    if saved.base_model != now.base_model {
+        return Err(Error::Invalid(format!(
+            "{name} was made from the base model {}, this run's is {}",
+            saved.base_model.as_deref().unwrap_or("(unnamed)"),
+            now.base_model.as_deref().unwrap_or("(unnamed)")
+        )));
+    }
+    if saved.settings != now.settings {
+        let (Value::Object(a), Value::Object(b)) = (&saved.settings, &now.settings) else {
+            return Err(Error::Invalid(format!(
+                "{name} was made with other settings"
+            )));
+        };
+        let differ: Vec<String> = a
+            .keys()
+            .chain(b.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter(|k| a.get(*k) != b.get(*k))
+            .map(|k| {
+                let show = |v: Option<&Value>| v.map_or("unset".into(), Value::to_string);
+                format!("{k} {} then, {} now", show(a.get(k)), show(b.get(k)))
+            })
+            .collect();
+        return Err(Error::Invalid(format!(
+            "{name} was made with other settings ({}): continue with the same ones, or start again",
+            differ.join("; ")
+        )));
+    }
+    Ok(())
+}
+
+/// The front end's host with checkpoints: stamps each with the run's identity, keeps it in the
+/// store unless it is over the limit, and hands over the checkpoint to continue from.
+struct WithCheckpoints<'a, 'b> {
+    inner: &'a mut dyn TrainHost,
+    store: &'a mut dyn CheckpointStore,
+    limit_bytes: u64,
+    identity: &'b RunIdentity,
+    resume: Option<Checkpoint>,
+}
+
+impl TrainHost for WithCheckpoints<'_, '_> {
+    fn progress(&mut self, event: &Progress) {
+        self.inner.progress(event)
+    }
+    fn cancelled(&self) -> bool {
+        self.inner.cancelled()
+    }
+    fn past_deadline(&self) -> bool {
+        self.inner.past_deadline()
+    }
+    fn yield_now(&self) -> Yield {
+        self.inner.yield_now()
+    }
+    fn cache_limit(&self) -> u64 {
+        self.inner.cache_limit()
+    }
+    fn wants_checkpoints(&self) -> bool {
+        true
+    }
+    fn take_resume(&mut self) -> Option<Checkpoint> {
+        self.resume.take()
+    }
+    fn checkpoint(&mut self, mut checkpoint: Checkpoint) -> Progress {
+        let epoch = checkpoint.meta.epochs_done;
+        let size = checkpoint.tensor_bytes();
+        let skipped = |bytes: u64, why: String| Progress::Checkpoint {
+            epoch,
+            bytes,
+            skipped: Some(why),
+        };
+        if size > self.limit_bytes {
+            return skipped(
+                size,
+                format!(
+                    "the checkpoint would take {:.0} MB, over the limit of {:.0} MB: not kept (training goes on)",
+                    size as f64 / 1e6,
+                    self.limit_bytes as f64 / 1e6
+                ),
+            );
+        }
+        checkpoint.meta.identity = Some(self.identity.clone());
+        let bytes = match checkpoint.to_bytes() {
+            Ok(b) => b,
+            Err(e) => return skipped(size, e.to_string()),
+        };
+        match self.store.save(&bytes) {
+            Ok(()) => Progress::Checkpoint {
+                epoch,
+                bytes: bytes.len() as u64,
+                skipped: None,
+            },
+            Err(e) => skipped(
+                bytes.len() as u64,
+                format!(
+                    "could not keep it in {}: {e} (training goes on)",
+                    self.store.place()
+                ),
+            ),
+        }
+    }
+}
+
 /// Trains on a prepared job (one run, or the search when the settings ask for it) and records
 /// how. `head`: the head of a model whose training continues.
 pub async fn run(
@@ -458,7 +634,49 @@ pub async fn run(
     job: &PreparedJob,
     host: &mut dyn TrainHost,
 ) -> Result<Trained> {
+    run_with_checkpoints(engine, head, job, host, None).await
+}
+
+/// [`run`], keeping a checkpoint after every epoch but the last and continuing from one when
+/// asked (`checkpoints.resume`, checked against this job first). Checkpoints are made by
+/// classify runs without the search (a few-shot run is one short epoch).
+pub async fn run_with_checkpoints(
+    engine: &Engine,
+    head: Option<Head>,
+    job: &PreparedJob,
+    host: &mut dyn TrainHost,
+    checkpoints: Option<Checkpoints<'_>>,
+) -> Result<Trained> {
     let engine = &*at_max_len(engine, job.config.max_len)?;
+    let mut with_checkpoints;
+    let host: &mut dyn TrainHost = match checkpoints {
+        None => host,
+        Some(c) => {
+            if job.config.mode != Mode::Classify || job.config.search {
+                return Err(Error::Invalid(format!(
+                    "checkpoints are kept by classify runs without the search; this is {} mode{}",
+                    job.config.mode,
+                    if job.config.search {
+                        " with the search"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+            let resume = c
+                .resume
+                .map(|(bytes, name)| job.checkpoint_for_this_run(bytes, name))
+                .transpose()?;
+            with_checkpoints = WithCheckpoints {
+                inner: host,
+                store: c.store,
+                limit_bytes: c.limit_bytes,
+                identity: &job.identity,
+                resume,
+            };
+            &mut with_checkpoints
+        }
+    };
     let (outcome, trials) =
         crate::train::fit(engine, head, &job.train, &job.valid, &job.config, host).await?;
     let mut config = outcome.config.clone();

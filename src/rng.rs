@@ -9,6 +9,16 @@ impl SplitMix64 {
         SplitMix64(seed ^ 0x5DEE_CE66_D1CE_4E5B)
     }
 
+    /// The generator's whole state: [`SplitMix64::from_state`] continues the same sequence (a
+    /// checkpoint keeps it).
+    pub fn state(&self) -> u64 {
+        self.0
+    }
+
+    pub fn from_state(state: u64) -> Self {
+        SplitMix64(state)
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;

@@ -4,14 +4,14 @@
 //! file's positives (and negatives): recall@1, recall@10 and MRR@10, as its
 //! `InformationRetrievalEvaluator` counts them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Result;
 use crate::data::pairs::{PairKind, PairSet};
 use crate::engine::{BatchLimits, Engine};
 
 /// Metrics of one pair file (the fields of its kind are set).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimilarityMetrics {
     pub pairs: usize,
     #[serde(skip_serializing_if = "Option::is_none")]

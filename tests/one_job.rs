@@ -180,3 +180,239 @@ fn same_model_from_both(max_len: Option<usize>) -> Value {
     let _ = std::fs::remove_dir_all(&dir);
     a
 }
+
+/// Keeps every checkpoint it is given, as the page's IndexedDB or the CLI's file keeps the last.
+#[derive(Default)]
+struct Memory(Vec<Vec<u8>>);
+
+impl job::CheckpointStore for Memory {
+    fn save(&mut self, bytes: &[u8]) -> webtune::Result<()> {
+        self.0.push(bytes.to_vec());
+        Ok(())
+    }
+    fn place(&self) -> String {
+        "memory".into()
+    }
+}
+
+/// Records the events; with `stop_after_checkpoint`, stops the run once a checkpoint is kept
+/// (the tab closed after an epoch).
+#[derive(Default)]
+struct Recorder {
+    events: Vec<Progress>,
+    stop_after_checkpoint: bool,
+}
+
+impl TrainHost for Recorder {
+    fn progress(&mut self, event: &Progress) {
+        self.events.push(event.clone());
+    }
+    fn cancelled(&self) -> bool {
+        self.stop_after_checkpoint
+            && self
+                .events
+                .iter()
+                .any(|e| matches!(e, Progress::Checkpoint { skipped: None, .. }))
+    }
+}
+
+/// `last1` with dropout (so the random generator's state matters), three epochs, validation
+/// (so the best epoch is tracked), as the CLI flags in the test below say.
+fn resumable_job(seed: u64, csv: &[u8]) -> job::PreparedJob {
+    let request: TrainRequest = serde_json::from_value(serde_json::json!({
+        "strategy": "last1", "epochs": 3, "batch_size": 8, "seed": seed,
+        "base_model": "all-MiniLM-L6-v2",
+    }))
+    .unwrap();
+    request
+        .prepare(
+            DataFile {
+                name: "tiny-sentiment.csv",
+                bytes: csv,
+            },
+            Some(DataFile {
+                name: "tiny-valid.csv",
+                bytes: TINY_VALID,
+            }),
+            None,
+        )
+        .unwrap()
+}
+
+const TINY_VALID: &[u8] = b"text,label\nwhat a delight,pos\ndull and slow,neg\n";
+
+/// The model files of a finished job, but `webtune.json` (it holds timings).
+fn model_files(trained: &job::Trained) -> BTreeMap<String, Vec<u8>> {
+    let meta = ExportMeta {
+        training: None,
+        adapter: false,
+    };
+    pollster::block_on(export::export(&trained.classifier, &meta))
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.path != export::layout::WEBTUNE)
+        .map(|f| (f.path, f.bytes))
+        .collect()
+}
+
+#[test]
+fn a_run_resumed_from_its_checkpoint_ends_with_the_uninterrupted_runs_weights() {
+    let csv = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/e2e/fixtures/tiny-sentiment.csv"),
+    )
+    .unwrap();
+    let engine = Engine::load(
+        &common::model_files(),
+        &burn::prelude::Device::flex(),
+        DEFAULT_MAX_LEN,
+    )
+    .unwrap();
+    let job = resumable_job(7, &csv);
+    let run = |host: &mut Recorder, store: Option<&mut Memory>, resume: Option<&[u8]>| {
+        let checkpoints = store.map(|store| job::Checkpoints {
+            store,
+            limit_bytes: job::DEFAULT_CHECKPOINT_LIMIT,
+            resume: resume.map(|b| (b, "checkpoint.safetensors")),
+        });
+        pollster::block_on(job::run_with_checkpoints(
+            &engine,
+            None,
+            &job,
+            host,
+            checkpoints,
+        ))
+    };
+
+    // Uninterrupted.
+    let whole = run(&mut Recorder::default(), None, None).unwrap();
+    assert_eq!(whole.outcome.epochs.len(), 3);
+
+    // Stopped after the first epoch's checkpoint, then resumed from it.
+    let (mut first, mut host) = (
+        Memory::default(),
+        Recorder {
+            stop_after_checkpoint: true,
+            ..Default::default()
+        },
+    );
+    let stopped = run(&mut host, Some(&mut first), None).unwrap();
+    assert!(stopped.outcome.cancelled);
+    assert_eq!(stopped.outcome.epochs.len(), 1);
+    assert_eq!(first.0.len(), 1, "one checkpoint, after epoch 1");
+    let (mut second, mut host) = (Memory::default(), Recorder::default());
+    let resumed = run(&mut host, Some(&mut second), Some(&first.0[0])).unwrap();
+    assert!(
+        host.events
+            .iter()
+            .any(|e| matches!(e, Progress::Resumed { epoch: 1, step: 3 })),
+        "{:?}",
+        host.events
+            .iter()
+            .find(|e| matches!(e, Progress::Resumed { .. }))
+    );
+    assert_eq!(
+        second.0.len(),
+        1,
+        "a checkpoint after epoch 2, none after the last"
+    );
+    assert_eq!(resumed.outcome.step_losses, whole.outcome.step_losses);
+    let epochs = |t: &job::Trained| {
+        let mut v = serde_json::to_value(&t.outcome.epochs).unwrap();
+        without_timings(&mut v);
+        v
+    };
+    assert_eq!(epochs(&resumed), epochs(&whole));
+    assert_eq!(resumed.outcome.best_epoch, whole.outcome.best_epoch);
+    assert!(
+        model_files(&resumed) == model_files(&whole),
+        "the resumed run's model differs from the uninterrupted run's"
+    );
+
+    // Another file, or other settings: refused, saying what differs.
+    let mut other = csv.clone();
+    other.extend_from_slice(b"one more,pos\n");
+    let e = pollster::block_on(job::run_with_checkpoints(
+        &engine,
+        None,
+        &resumable_job(7, &other),
+        &mut Recorder::default(),
+        Some(job::Checkpoints {
+            store: &mut Memory::default(),
+            limit_bytes: job::DEFAULT_CHECKPOINT_LIMIT,
+            resume: Some((&first.0[0], "checkpoint.safetensors")),
+        }),
+    ))
+    .err()
+    .expect("another file is refused")
+    .to_string();
+    assert!(
+        e.contains("was made for another training file") && e.contains("tiny-sentiment.csv"),
+        "{e}"
+    );
+    let e = resumable_job(8, &csv)
+        .checkpoint_for_this_run(&first.0[0], "checkpoint.safetensors")
+        .err()
+        .expect("another seed is refused")
+        .to_string();
+    assert!(e.contains("seed 7 then, 8 now"), "{e}");
+    let e = job::PreparedJob::checkpoint_for_this_run(&job, b"not a checkpoint", "x.safetensors")
+        .err()
+        .expect("garbage is refused")
+        .to_string();
+    assert!(
+        e.contains("x.safetensors is not a webtune checkpoint"),
+        "{e}"
+    );
+
+    // The CLI: a process that dies after epoch 1's checkpoint, then `--resume`.
+    let dir = std::env::temp_dir().join(format!("webtune-resume-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (data, valid) = (dir.join("tiny-sentiment.csv"), dir.join("tiny-valid.csv"));
+    std::fs::write(&data, &csv).unwrap();
+    std::fs::write(&valid, TINY_VALID).unwrap();
+    let checkpoints = dir.join("checkpoints");
+    let cli = |resume: bool, crash: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_webtune"));
+        c.args(["train", "--quiet", "--backend", "cpu", "--model"])
+            .arg(common::model_dir())
+            .arg("--data")
+            .arg(&data)
+            .arg("--valid")
+            .arg(&valid)
+            .args(["--strategy", "last1", "--epochs", "3", "--batch", "8"])
+            .args(["--seed", "7", "--out"])
+            .arg(dir.join("out"))
+            .arg("--checkpoint-dir")
+            .arg(&checkpoints);
+        if resume {
+            c.arg("--resume");
+        }
+        if crash {
+            c.env("WEBTUNE_TEST_CRASH_AFTER_CHECKPOINT", "1");
+        }
+        c.output().expect("the CLI runs")
+    };
+    let crashed = cli(false, true);
+    assert!(!crashed.status.success(), "the hook aborts the process");
+    let file = checkpoints.join("checkpoint.safetensors");
+    assert!(file.exists(), "the checkpoint outlives the process");
+    assert!(!dir.join("out").exists(), "no model was written");
+    let resumed = cli(true, false);
+    let stderr = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("resuming after epoch 1 (step 3)"),
+        "{stderr}"
+    );
+    assert!(!file.exists(), "a finished run's checkpoint is deleted");
+    for (name, bytes) in model_files(&whole) {
+        let written = std::fs::read(dir.join("out").join(&name)).unwrap_or_default();
+        assert!(
+            written == bytes,
+            "{name}: the CLI's resumed run differs from the uninterrupted run"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -23,6 +23,16 @@ pub fn seed(seed: u64) {
     HOST_RNG.with(|r| *r.borrow_mut() = SplitMix64::new(seed ^ 0xD809_0077));
 }
 
+/// The host-side generator's state, for a checkpoint: [`restore`] continues the same masks.
+pub fn state() -> u64 {
+    HOST_RNG.with(|r| r.borrow().state())
+}
+
+/// Continues the host-side masks from a [`state`].
+pub fn restore(state: u64) {
+    HOST_RNG.with(|r| *r.borrow_mut() = SplitMix64::from_state(state));
+}
+
 /// Applies `d` to `x`: zeroes each element with probability `d.prob` and scales the rest by
 /// `1 / (1 - prob)`.
 pub fn apply<const D: usize>(d: &Dropout, x: Tensor<D>) -> Tensor<D> {

@@ -3,6 +3,7 @@
 
 pub mod batches;
 pub mod cache;
+pub mod checkpoint;
 pub mod config;
 pub mod embedding;
 pub mod fewshot;

@@ -6,8 +6,11 @@ use std::any::Any;
 use std::collections::HashMap;
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
-use burn::optim::{AdamW, AdamWConfig, AdamWState, GradientsParams, Optimizer as _};
+use burn::optim::{
+    AdamW, AdamWConfig, AdamWState, AdaptiveMomentumState, GradientsParams, Optimizer as _,
+};
 use burn::prelude::*;
+use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
 
 use crate::model::TextClassifier;
@@ -125,6 +128,100 @@ impl Optimizer {
             states: &mut self.states,
             groups,
         })
+    }
+}
+
+/// One parameter's AdamW moments, flattened (read by a checkpoint).
+pub struct Moments {
+    pub steps: usize,
+    /// The parameter's shape.
+    pub shape: Vec<usize>,
+    pub first: Tensor<1>,
+    pub second: Tensor<1>,
+}
+
+impl Optimizer {
+    /// Every parameter's moments, by its path in `module` (a checkpoint outlives the ids).
+    pub fn moments<M: Module>(&self, module: &M) -> Vec<(String, Moments)> {
+        fn flat<const D: usize>(state: &(dyn Any + Send)) -> Option<Moments> {
+            let s = state.downcast_ref::<AdamWState<D>>()?;
+            let m = &s.momentum;
+            let n = m.moment_1.shape().num_elements();
+            Some(Moments {
+                steps: m.time,
+                shape: Vec::new(),
+                first: m.moment_1.clone().reshape([n]),
+                second: m.moment_2.clone().reshape([n]),
+            })
+        }
+        super::checkpoint::params(module)
+            .into_iter()
+            .filter_map(|p| {
+                let state = self.states.get(&p.id)?.as_ref();
+                let moments = match p.shape.len() {
+                    1 => flat::<1>(state),
+                    2 => flat::<2>(state),
+                    3 => flat::<3>(state),
+                    4 => flat::<4>(state),
+                    _ => None,
+                }?;
+                Some((
+                    p.path,
+                    Moments {
+                        shape: p.shape,
+                        ..moments
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Gives the parameters of `module` the saved moments (by path) on `device` (where the
+    /// parameters' values live without autodiff, as AdamW keeps them). A saved path the module
+    /// lacks, or a shape that differs, is an error.
+    pub fn restore_moments<M: Module>(
+        &mut self,
+        module: &M,
+        saved: std::collections::BTreeMap<String, super::checkpoint::SavedMoments>,
+        device: &Device,
+    ) -> crate::Result<()> {
+        fn state<const D: usize>(
+            s: super::checkpoint::SavedMoments,
+            device: &Device,
+        ) -> Box<dyn Any + Send> {
+            let tensor =
+                |v: Vec<f32>| Tensor::<D>::from_data(TensorData::new(v, s.shape.clone()), device);
+            let (first, second) = (tensor(s.first), tensor(s.second));
+            Box::new(AdamWState {
+                momentum: AdaptiveMomentumState::new(s.steps, first, second),
+            })
+        }
+        let mut saved = saved;
+        for p in super::checkpoint::params(module) {
+            let Some(s) = saved.remove(&p.path) else {
+                continue;
+            };
+            if s.shape != p.shape {
+                return Err(crate::Error::Invalid(format!(
+                    "the checkpoint's moments of {} are {:?}, the parameter is {:?}",
+                    p.path, s.shape, p.shape
+                )));
+            }
+            let boxed = match p.shape.len() {
+                1 => state::<1>(s, device),
+                2 => state::<2>(s, device),
+                3 => state::<3>(s, device),
+                4 => state::<4>(s, device),
+                _ => continue,
+            };
+            self.states.insert(p.id, boxed);
+        }
+        match saved.keys().next() {
+            Some(path) => Err(crate::Error::Invalid(format!(
+                "the checkpoint has moments of {path}, which this model does not train"
+            ))),
+            None => Ok(()),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::metrics::Metrics;
 use super::plan::Plan;
@@ -22,13 +22,13 @@ pub struct CacheInfo {
 }
 
 /// One validation pass.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochReport {
     pub epoch: usize,
     pub train_loss: f64,
     pub valid: Option<Metrics>,
     /// An embedding run's validation: Spearman for scored pairs, retrieval for pairs.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub similarity: Option<crate::similarity::SimilarityMetrics>,
     /// The whole epoch: training steps plus validation.
     pub seconds: f64,
@@ -85,6 +85,19 @@ pub enum Progress {
         total: usize,
         trial: super::search::Trial,
     },
+    /// A checkpoint was made after `epoch` (saved by the host unless `skipped` says why not).
+    #[serde(rename_all = "camelCase")]
+    Checkpoint {
+        epoch: usize,
+        bytes: u64,
+        skipped: Option<String>,
+    },
+    /// The run continues from a checkpoint taken after `epoch`, at `step`.
+    #[serde(rename_all = "camelCase")]
+    Resumed {
+        epoch: usize,
+        step: usize,
+    },
     #[serde(rename_all = "camelCase")]
     Finished {
         epochs_run: usize,
@@ -116,6 +129,24 @@ pub trait TrainHost {
     /// message can arrive; natively it does nothing.
     fn yield_now(&self) -> Yield {
         Box::pin(std::future::ready(()))
+    }
+    /// Whether to make a checkpoint after every epoch but the last (reading the trainable
+    /// weights and the optimiser's moments back from the device costs a little).
+    fn wants_checkpoints(&self) -> bool {
+        false
+    }
+    /// Keeps a checkpoint; returns the `Progress::Checkpoint` event to send: its size, or why it
+    /// was not kept (too large, the disk full: training goes on either way).
+    fn checkpoint(&mut self, checkpoint: super::checkpoint::Checkpoint) -> Progress {
+        Progress::Checkpoint {
+            epoch: checkpoint.meta.epochs_done,
+            bytes: 0,
+            skipped: Some("this host keeps no checkpoints".into()),
+        }
+    }
+    /// The checkpoint to continue from, taken once at the start of a run.
+    fn take_resume(&mut self) -> Option<super::checkpoint::Checkpoint> {
+        None
     }
     /// Default cache limit in bytes for this host and backend.
     fn cache_limit(&self) -> u64 {

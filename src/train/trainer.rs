@@ -17,6 +17,7 @@ use crate::tokenize::Encoded;
 use crate::{Error, Result};
 
 use super::batches::epoch_batches;
+use super::checkpoint::{self, BestSoFar, Checkpoint, CheckpointMeta, prefix};
 use super::config::{HeadInit, TrainConfig};
 use super::logreg::{self, CvReport};
 use super::metrics::{Metrics, argmax_rows};
@@ -136,6 +137,64 @@ pub(crate) async fn evaluate(
     Ok(Metrics::compute(names, labels, &predicted, loss))
 }
 
+/// The seed of epoch `epoch`'s on-device random numbers (the first epoch's is the run's seed).
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Refuses a checkpoint made for another plan (other data or settings give other step counts;
+/// the job has checked the files and settings, this is the loop's own check).
+fn fits_plan(meta: &CheckpointMeta, plan: &Plan) -> Result<()> {
+    if meta.steps_per_epoch != plan.steps_per_epoch
+        || meta.total_steps != plan.total_steps
+        || meta.epochs_done >= plan.epochs
+        || meta.epochs.len() != meta.epochs_done
+        || meta.step != meta.epochs_done * plan.steps_per_epoch
+        || meta.step_losses.len() != meta.step
+    {
+        return Err(Error::Invalid(format!(
+            "the checkpoint (after epoch {} of a run of {} steps, {} an epoch) does not belong to this run ({} epochs of {} steps)",
+            meta.epochs_done,
+            meta.total_steps,
+            meta.steps_per_epoch,
+            plan.epochs,
+            plan.steps_per_epoch
+        )));
+    }
+    Ok(())
+}
+
+/// Reads what a checkpoint keeps off the device: the trainable weights, the best model's
+/// (unless it is the current one), AdamW's moments with their step counts.
+async fn make_checkpoint(
+    mut meta: CheckpointMeta,
+    model: &TextClassifier,
+    best: &TextClassifier,
+    optimizer: &Optimizer,
+) -> Result<Checkpoint> {
+    let mut tensors = crate::export::tensors::HostTensors::new();
+    let weights = checkpoint::read_params(model, |p| p.trainable).await?;
+    if !meta.best_is_current {
+        let best_weights = checkpoint::read_params(best, |p| weights.contains_key(&p.path)).await?;
+        checkpoint::insert_all(&mut tensors, prefix::BEST, best_weights);
+    }
+    checkpoint::insert_all(&mut tensors, prefix::MODEL, weights);
+    for (path, m) in optimizer.moments(model) {
+        let first = read_f32(m.first).await?;
+        let second = read_f32(m.second).await?;
+        tensors.insert(
+            format!("{}{path}", prefix::FIRST_MOMENT),
+            (m.shape.clone(), first),
+        );
+        tensors.insert(
+            format!("{}{path}", prefix::SECOND_MOMENT),
+            (m.shape, second),
+        );
+        meta.adam_steps.insert(path, m.steps);
+    }
+    Ok(Checkpoint { meta, tensors })
+}
+
 /// Fine-tunes a classifier on `train`, validating on `valid` (may be empty) after each epoch.
 ///
 /// `base` supplies the tokenizer and the pretrained encoder; `head` continues training a
@@ -169,6 +228,10 @@ pub async fn train(
     }
     let labels = train.label_set.clone();
     let k = labels.len();
+    let resume = host.take_resume();
+    if let Some(c) = &resume {
+        fits_plan(&c.meta, &plan)?;
+    }
     let plain = base.device.clone();
     let device = plain.clone().autodiff();
     device.seed(config.seed);
@@ -323,7 +386,11 @@ pub async fn train(
     // the embeddings the frozen model gives now, so the encoder's first updates follow a
     // sensible head instead of a random one (Kumar et al., 2022).
     // `Auto` is resolved by `plan::prepare`; a caller that skips it gets the fitted start.
-    if fresh_head && config.head_init != HeadInit::Random && config.strategy.trains_encoder() {
+    if fresh_head
+        && resume.is_none()
+        && config.head_init != HeadInit::Random
+        && config.strategy.trains_encoder()
+    {
         let pooled = train_src
             .all_pooled(&model.valid(), &train_enc, &plain, pad_id, host)
             .await?;
@@ -358,8 +425,46 @@ pub async fn train(
     // (macro-F1 moves in steps of whole examples on a small set); it never stops before
     // `plan.min_epochs`.
     let mut since_best = 0usize;
-    'epochs: for epoch in 0..plan.epochs {
+    let mut start_epoch = 0;
+    let mut earlier_seconds = 0.0;
+    if let Some(c) = resume {
+        // The run as it was after its last saved epoch: the weights, AdamW's moments, the
+        // history, the best model and the dropout generator. The frozen weights (and the cache
+        // built from them above) are the base model's, as they were.
+        let fresh = model.valid();
+        model = checkpoint::load_params(model, &c.model(), |p| p.trainable)?;
+        optimizer.restore_moments(&model, c.moments()?, &plain)?;
+        best = match &c.meta.best {
+            None => None,
+            Some(b) if c.meta.best_is_current => Some((b.score, b.epoch, model.valid())),
+            Some(b) => Some((
+                b.score,
+                b.epoch,
+                checkpoint::load_params(fresh, &c.best(), |p| p.trainable)?,
+            )),
+        };
+        let meta = c.meta;
+        crate::model::dropout::restore(meta.dropout_rng);
+        step = meta.step;
+        step_losses = meta.step_losses;
+        since_best = meta.since_best;
+        earlier_seconds = meta.train_seconds;
+        start_epoch = meta.epochs_done;
+        epochs = meta.epochs;
+        host.progress(&Progress::Resumed {
+            epoch: start_epoch,
+            step,
+        });
+    }
+    let first_step = step;
+    'epochs: for epoch in start_epoch..plan.epochs {
         let epoch_clock = Instant::now();
+        // Each epoch's on-device random numbers (dropout on a GPU) from its own seed, so a run
+        // resumed at an epoch draws what the uninterrupted run drew. The first keeps the run's
+        // seed as set above.
+        if epoch > 0 {
+            device.seed(epoch_seed(config.seed, epoch));
+        }
         meter.epoch_starts();
         let mut loss_sum = 0.0;
         let mut seen = 0usize;
@@ -404,7 +509,7 @@ pub async fn train(
                 lr_head: lr_head * factor,
                 lr_encoder: lr_encoder * factor,
                 examples_per_sec: rate,
-                eta_seconds: (total_steps - step) as f64 * elapsed / step as f64,
+                eta_seconds: (total_steps - step) as f64 * elapsed / (step - first_step) as f64,
             });
             host.yield_now().await;
         }
@@ -458,6 +563,33 @@ pub async fn train(
         {
             stopped_early = true;
             break;
+        }
+        if epoch + 1 < plan.epochs && host.wants_checkpoints() {
+            let (best_score, best_epoch, best_model) = best
+                .as_ref()
+                .expect("an epoch ended, so there is a best model");
+            let meta = CheckpointMeta {
+                format: checkpoint::FORMAT,
+                identity: None,
+                epochs_done: epoch + 1,
+                step,
+                steps_per_epoch,
+                total_steps,
+                step_losses: step_losses.clone(),
+                epochs: epochs.clone(),
+                best: Some(BestSoFar {
+                    epoch: *best_epoch,
+                    score: *best_score,
+                }),
+                best_is_current: *best_epoch == epoch + 1,
+                since_best,
+                dropout_rng: crate::model::dropout::state(),
+                adam_steps: Default::default(),
+                train_seconds: earlier_seconds + train_clock.elapsed().as_secs_f64(),
+            };
+            let made = make_checkpoint(meta, &model, best_model, &optimizer).await?;
+            let event = host.checkpoint(made);
+            host.progress(&event);
         }
     }
 

@@ -214,6 +214,21 @@ pub struct TrainArgs {
     /// Output folder for the model; metrics.json goes beside its files.
     #[arg(long)]
     pub out: PathBuf,
+    /// Keep a checkpoint (DIR/checkpoint.safetensors: the trainable weights, the optimiser's
+    /// state, the schedule's position, the random generator and the history; a fingerprint of
+    /// the data files, never their text) after every epoch but the last. Deleted when the run
+    /// finishes; kept when it is stopped or fails. classify mode without --search.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Continue from DIR/checkpoint.safetensors (with --checkpoint-dir DIR) after its last
+    /// finished epoch, with the same data and settings: the run ends with the weights an
+    /// uninterrupted run would have. Without a checkpoint there, the run starts from the
+    /// beginning.
+    #[arg(long, requires = "checkpoint_dir")]
+    pub resume: bool,
+    /// Largest checkpoint to keep, MB (a larger one is skipped with a message).
+    #[arg(long, default_value_t = webtune::job::DEFAULT_CHECKPOINT_LIMIT >> 20)]
+    pub checkpoint_limit_mb: u64,
     /// Print only epoch summaries.
     #[arg(long)]
     pub quiet: bool,

@@ -16,6 +16,9 @@ pub struct CliHost {
     pub cache_seconds: f64,
     /// `(step, resident bytes)` every 25 steps: memory must stay flat across steps.
     pub rss_samples: Vec<(usize, u64)>,
+    /// Test hook (`WEBTUNE_TEST_CRASH_AFTER_CHECKPOINT=N`): the process aborts as soon as the
+    /// checkpoint after epoch N is kept, as a crash or a killed process would end it.
+    crash_after_checkpoint: Option<usize>,
 }
 
 impl CliHost {
@@ -39,6 +42,9 @@ impl CliHost {
             cache_started: None,
             cache_seconds: 0.0,
             rss_samples: Vec::new(),
+            crash_after_checkpoint: std::env::var("WEBTUNE_TEST_CRASH_AFTER_CHECKPOINT")
+                .ok()
+                .and_then(|v| v.parse().ok()),
         }
     }
 }
@@ -138,6 +144,26 @@ impl TrainHost for CliHost {
                     r.seconds,
                     if r.best { " *" } else { "" }
                 );
+            }
+            Progress::Checkpoint {
+                epoch,
+                bytes,
+                skipped,
+            } => match skipped {
+                None => {
+                    eprintln!(
+                        "webtune: checkpoint after epoch {epoch} ({:.1} MB)",
+                        *bytes as f64 / 1e6
+                    );
+                    if self.crash_after_checkpoint == Some(*epoch) {
+                        eprintln!("webtune: WEBTUNE_TEST_CRASH_AFTER_CHECKPOINT: aborting");
+                        std::process::abort();
+                    }
+                }
+                Some(why) => eprintln!("webtune: no checkpoint after epoch {epoch}: {why}"),
+            },
+            Progress::Resumed { epoch, step } => {
+                eprintln!("webtune: resuming after epoch {epoch} (step {step})");
             }
             Progress::Baseline(m) => {
                 eprintln!("webtune: before training: valid {}", describe_similarity(m));

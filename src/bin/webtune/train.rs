@@ -11,7 +11,7 @@ use webtune::backend::{self, BackendKind};
 use webtune::data::LabelSet;
 use webtune::engine::{Engine, ModelFiles};
 use webtune::export::{self, ExportMeta};
-use webtune::job::{self, DataFile};
+use webtune::job::{self, CheckpointStore, DataFile};
 use webtune::model::Head;
 use webtune::train::{Mode, trial};
 
@@ -19,10 +19,67 @@ use crate::args::TrainArgs;
 use crate::cli::{init_backend, io_err, is_exported, read_file};
 use crate::progress::{CliHost, describe_step_cost, peak_rss_bytes};
 
+/// A run's checkpoint as a file in the `--checkpoint-dir` folder, replaced atomically (written
+/// beside it, then renamed) so a crash while saving leaves the previous one whole.
+struct FileStore {
+    path: std::path::PathBuf,
+}
+
+impl FileStore {
+    fn new(dir: &std::path::Path) -> Self {
+        FileStore {
+            path: dir.join("checkpoint.safetensors"),
+        }
+    }
+
+    /// The kept checkpoint, if there is one.
+    fn read(&self) -> Result<Option<Vec<u8>>> {
+        if !self.path.exists() {
+            eprintln!(
+                "webtune: no checkpoint at {}: starting from the beginning",
+                self.path.display()
+            );
+            return Ok(None);
+        }
+        read_file(&self.path).map(Some)
+    }
+
+    /// Deletes the checkpoint of a finished run.
+    fn remove(&self) -> Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(io_err(&self.path.display().to_string())(e))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl CheckpointStore for FileStore {
+    fn save(&mut self, bytes: &[u8]) -> Result<()> {
+        let name = self.path.display().to_string();
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(io_err(&dir.display().to_string()))?;
+        }
+        let partial = self.path.with_extension("safetensors.partial");
+        std::fs::write(&partial, bytes).map_err(io_err(&name))?;
+        std::fs::rename(&partial, &self.path).map_err(io_err(&name))
+    }
+
+    fn place(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
 pub fn train(args: &TrainArgs) -> Result<()> {
     let request = args.request();
     request.validate()?;
     if request.settings.mode == Mode::Embedding {
+        if args.checkpoint_dir.is_some() {
+            return Err(webtune::Error::Invalid(
+                "--checkpoint-dir: checkpoints are kept by classify runs without --search; this is embedding mode".into(),
+            ));
+        }
         return crate::train_embedding::train_embedding(args, &request);
     }
     let mut backend = init_backend(&args.backend)?;
@@ -148,7 +205,29 @@ pub fn train(args: &TrainArgs) -> Result<()> {
 
     let mut host = CliHost::new(args.quiet);
     let started = Instant::now();
-    let trained = pollster::block_on(job::run(&base, head, &job, &mut host))?;
+    let mut store = args.checkpoint_dir.as_deref().map(FileStore::new);
+    let resume_bytes = match (&store, args.resume) {
+        (Some(store), true) => store.read()?,
+        _ => None,
+    };
+    let resume_name = store.as_ref().map(|s| s.place()).unwrap_or_default();
+    let checkpoints = store.as_mut().map(|store| job::Checkpoints {
+        store,
+        limit_bytes: args.checkpoint_limit_mb << 20,
+        resume: resume_bytes.as_deref().map(|b| (b, resume_name.as_str())),
+    });
+    let trained = pollster::block_on(job::run_with_checkpoints(
+        &base,
+        head,
+        &job,
+        &mut host,
+        checkpoints,
+    ))?;
+    if let Some(store) = &store
+        && !trained.outcome.cancelled
+    {
+        store.remove()?;
+    }
     let train_seconds = started.elapsed().as_secs_f64();
     let (classifier, outcome, training) = (trained.classifier, trained.outcome, trained.record);
     let meta = ExportMeta {

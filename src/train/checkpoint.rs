@@ -1,0 +1,411 @@
+//! Checkpoints: what a run needs to continue after its last finished epoch exactly as if it had
+//! never stopped — the trainable weights (and the best epoch's, when they differ), AdamW's
+//! moments, the schedule's position, the dropout generator's state and the history — as one
+//! safetensors file whose metadata holds the rest as JSON.
+//!
+//! Parameters are named by their path in the module (`encoder.layers.4.ffn.output.weight`), not
+//! by burn's `ParamId`s, which a new process draws afresh. The frozen weights are not saved: a
+//! resumed run rebuilds them from the same base model, and the frozen-feature cache from them.
+//! Which run a checkpoint belongs to (its data files' fingerprints, its settings) is the job's
+//! business ([`crate::job`]): the loop only checks that the model and the plan fit.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use safetensors::{Dtype, SafeTensors};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::read_f32;
+use crate::export::tensors::{HostTensors, to_safetensors};
+use crate::{Error, Result};
+
+use super::progress::EpochReport;
+
+/// The checkpoint layout this build writes and reads.
+pub const FORMAT: u32 = 1;
+/// The safetensors metadata key holding [`CheckpointMeta`] as JSON.
+const META_KEY: &str = "webtune_checkpoint";
+/// Name prefixes of the tensors: the model as it is, the best epoch's model, AdamW's moments.
+const MODEL: &str = "model.";
+const BEST: &str = "best.";
+const FIRST_MOMENT: &str = "adam.m1.";
+const SECOND_MOMENT: &str = "adam.m2.";
+
+/// A file's identity without its contents: a resumed run must read the very same data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub name: String,
+    pub bytes: u64,
+    /// SHA-256 of the bytes, hexadecimal.
+    pub sha256: String,
+}
+
+impl Fingerprint {
+    pub fn of(name: &str, bytes: &[u8]) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(bytes);
+        Fingerprint {
+            name: name.rsplit(['/', '\\']).next().unwrap_or(name).to_string(),
+            bytes: bytes.len() as u64,
+            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
+/// Which run a checkpoint belongs to: the request's settings (as given, before `auto` is
+/// resolved), the base model's name and the data files' fingerprints. Never the data itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunIdentity {
+    pub settings: serde_json::Value,
+    pub base_model: Option<String>,
+    pub files: Vec<Fingerprint>,
+}
+
+/// The best epoch so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BestSoFar {
+    /// 1-based.
+    pub epoch: usize,
+    /// (validation macro-F1, −validation loss), or (epoch, 0) without validation data.
+    pub score: (f64, f64),
+}
+
+/// Everything but the tensors.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckpointMeta {
+    pub format: u32,
+    /// Stamped by the job before the checkpoint is saved.
+    pub identity: Option<RunIdentity>,
+    /// Epochs finished: the run continues with the next.
+    pub epochs_done: usize,
+    /// Optimiser steps taken (the schedule's position).
+    pub step: usize,
+    pub steps_per_epoch: usize,
+    pub total_steps: usize,
+    pub step_losses: Vec<f64>,
+    pub epochs: Vec<EpochReport>,
+    pub best: Option<BestSoFar>,
+    /// Whether the best model is the current one (then its weights are not stored twice).
+    pub best_is_current: bool,
+    /// Epochs since the best one (early stopping's count).
+    pub since_best: usize,
+    /// The host-side dropout generator's state ([`crate::model::dropout::state`]).
+    pub dropout_rng: u64,
+    /// AdamW's step count of each parameter, by path.
+    pub adam_steps: BTreeMap<String, usize>,
+    /// Seconds of training so far (for the record; the resumed run adds its own).
+    pub train_seconds: f64,
+}
+
+/// A checkpoint: its metadata and tensors (`model.*`, `best.*`, `adam.m1.*`, `adam.m2.*`).
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    pub meta: CheckpointMeta,
+    pub tensors: HostTensors,
+}
+
+impl Checkpoint {
+    /// As a safetensors file.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let meta = serde_json::to_string(&self.meta)
+            .map_err(|e| Error::Io(format!("could not write the checkpoint's metadata: {e}")))?;
+        to_safetensors(
+            &self.tensors,
+            Some(HashMap::from([(META_KEY.to_string(), meta)])),
+        )
+    }
+
+    /// Reads a checkpoint file (`name` is for messages). Untrusted bytes: every size is checked
+    /// by the safetensors reader against the file before anything is allocated.
+    pub fn from_bytes(bytes: &[u8], name: &str) -> Result<Self> {
+        let bad =
+            |why: String| Error::Invalid(format!("{name} is not a webtune checkpoint: {why}"));
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(e.to_string()))?;
+        let json = header
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(META_KEY))
+            .ok_or_else(|| bad("it has no checkpoint metadata".into()))?;
+        let meta: CheckpointMeta =
+            serde_json::from_str(json).map_err(|e| bad(format!("its metadata: {e}")))?;
+        if meta.format != FORMAT {
+            return Err(Error::Invalid(format!(
+                "{name} is a checkpoint of format {}, this webtune reads format {FORMAT}: start the run again",
+                meta.format
+            )));
+        }
+        let file = SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
+        let mut tensors = HostTensors::new();
+        for (tensor_name, view) in file.tensors() {
+            if view.dtype() != Dtype::F32 {
+                return Err(bad(format!(
+                    "tensor {tensor_name} is {:?}, not F32",
+                    view.dtype()
+                )));
+            }
+            let values = view
+                .data()
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            tensors.insert(tensor_name, (view.shape().to_vec(), values));
+        }
+        Ok(Checkpoint { meta, tensors })
+    }
+
+    /// The tensors under `prefix`, without it.
+    fn under(&self, prefix: &str) -> HostTensors {
+        self.tensors
+            .iter()
+            .filter_map(|(n, t)| n.strip_prefix(prefix).map(|p| (p.to_string(), t.clone())))
+            .collect()
+    }
+
+    /// The model's trainable weights, by path.
+    pub fn model(&self) -> HostTensors {
+        self.under(MODEL)
+    }
+
+    /// The best epoch's trainable weights, by path (the model's when it is the best).
+    pub fn best(&self) -> HostTensors {
+        if self.meta.best_is_current {
+            self.model()
+        } else {
+            self.under(BEST)
+        }
+    }
+
+    /// AdamW's moments by path: (steps, shape, first, second).
+    pub fn moments(&self) -> Result<BTreeMap<String, SavedMoments>> {
+        let first = self.under(FIRST_MOMENT);
+        let mut second = self.under(SECOND_MOMENT);
+        let mut out = BTreeMap::new();
+        for (path, (shape, m1)) in first {
+            let (shape2, m2) = second.remove(&path).ok_or_else(|| {
+                Error::Invalid(format!("the checkpoint lacks the second moment of {path}"))
+            })?;
+            if shape2 != shape || m1.len() != m2.len() {
+                return Err(Error::Invalid(format!(
+                    "the checkpoint's moments of {path} differ in shape"
+                )));
+            }
+            let steps = self.meta.adam_steps.get(&path).copied().ok_or_else(|| {
+                Error::Invalid(format!("the checkpoint lacks the step count of {path}"))
+            })?;
+            out.insert(
+                path,
+                SavedMoments {
+                    steps,
+                    shape,
+                    first: m1,
+                    second: m2,
+                },
+            );
+        }
+        if let Some(path) = second.keys().next() {
+            return Err(Error::Invalid(format!(
+                "the checkpoint lacks the first moment of {path}"
+            )));
+        }
+        Ok(out)
+    }
+
+    /// Bytes the tensors take (what the size limit is checked against before serialising).
+    pub fn tensor_bytes(&self) -> u64 {
+        self.tensors.values().map(|(_, v)| v.len() as u64 * 4).sum()
+    }
+}
+
+/// One parameter's AdamW state on the host.
+#[derive(Debug, Clone)]
+pub struct SavedMoments {
+    pub steps: usize,
+    pub shape: Vec<usize>,
+    pub first: Vec<f32>,
+    pub second: Vec<f32>,
+}
+
+/// A float parameter of a module: its path, id, shape and whether it trains.
+#[derive(Debug, Clone)]
+pub struct ParamEntry {
+    pub path: String,
+    pub id: ParamId,
+    pub shape: Vec<usize>,
+    pub trainable: bool,
+}
+
+struct Paths {
+    stack: Vec<String>,
+    found: Vec<ParamEntry>,
+}
+
+impl ModuleVisitor for Paths {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.stack.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.stack.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.found.push(ParamEntry {
+            path: self.stack.join("."),
+            id: param.id,
+            shape: param.dims().to_vec(),
+            trainable: param.is_require_grad(),
+        });
+    }
+}
+
+/// Every float parameter of `module`, in its order, with its path.
+pub fn params<M: Module>(module: &M) -> Vec<ParamEntry> {
+    let mut v = Paths {
+        stack: Vec::new(),
+        found: Vec::new(),
+    };
+    module.visit(&mut v);
+    v.found
+}
+
+/// The values of the parameters of `module` whose paths `keep` accepts, read from the device.
+pub async fn read_params<M: Module>(
+    module: &M,
+    keep: impl Fn(&ParamEntry) -> bool,
+) -> Result<HostTensors> {
+    struct Collect<'a, F> {
+        stack: Vec<String>,
+        keep: &'a F,
+        found: Vec<(String, Vec<usize>, Tensor<1>)>,
+    }
+    impl<F: Fn(&ParamEntry) -> bool> ModuleVisitor for Collect<'_, F> {
+        fn enter_module(&mut self, name: &str, _container: &str) {
+            self.stack.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container: &str) {
+            self.stack.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let entry = ParamEntry {
+                path: self.stack.join("."),
+                id: param.id,
+                shape: param.dims().to_vec(),
+                trainable: param.is_require_grad(),
+            };
+            if (self.keep)(&entry) {
+                let n = entry.shape.iter().product::<usize>();
+                self.found
+                    .push((entry.path, entry.shape, param.val().reshape([n])));
+            }
+        }
+    }
+    let mut v = Collect {
+        stack: Vec::new(),
+        keep: &keep,
+        found: Vec::new(),
+    };
+    module.visit(&mut v);
+    let mut out = HostTensors::new();
+    for (path, shape, t) in v.found {
+        out.insert(path, (shape, read_f32(t).await?));
+    }
+    Ok(out)
+}
+
+/// `module` with the parameters named in `saved` set to the saved values (ids, trainability and
+/// everything else about them kept). `required`: parameters that must be in `saved`. A saved
+/// tensor the module lacks, or of another shape, is an error naming it.
+pub fn load_params<M: Module>(
+    module: M,
+    saved: &HostTensors,
+    required: impl Fn(&ParamEntry) -> bool,
+) -> Result<M> {
+    struct Load<'a, F> {
+        stack: Vec<String>,
+        saved: &'a HostTensors,
+        required: &'a F,
+        used: BTreeSet<String>,
+        problems: Vec<String>,
+    }
+    impl<F: Fn(&ParamEntry) -> bool> ModuleMapper for Load<'_, F> {
+        fn enter_module(&mut self, name: &str, _container: &str) {
+            self.stack.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container: &str) {
+            self.stack.pop();
+        }
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let path = self.stack.join(".");
+            let (id, tensor, mapper) = param.consume();
+            let shape = tensor.dims().to_vec();
+            let require_grad = tensor.is_require_grad();
+            let Some((saved_shape, values)) = self.saved.get(&path) else {
+                let entry = ParamEntry {
+                    path: path.clone(),
+                    id,
+                    shape,
+                    trainable: require_grad,
+                };
+                if (self.required)(&entry) {
+                    self.problems.push(format!("{path} is missing"));
+                }
+                return Param::from_mapped_value(id, tensor, mapper);
+            };
+            self.used.insert(path.clone());
+            if *saved_shape != shape || values.len() != shape.iter().product::<usize>() {
+                self.problems.push(format!(
+                    "{path} is {saved_shape:?}, the model's is {shape:?}"
+                ));
+                return Param::from_mapped_value(id, tensor, mapper);
+            }
+            let device = tensor.device();
+            let mut loaded =
+                Tensor::<D>::from_data(TensorData::new(values.clone(), shape), &device);
+            if require_grad {
+                loaded = loaded.require_grad();
+            }
+            Param::from_mapped_value(id, loaded, mapper)
+        }
+    }
+    let mut m = Load {
+        stack: Vec::new(),
+        saved,
+        required: &required,
+        used: BTreeSet::new(),
+        problems: Vec::new(),
+    };
+    let module = module.map(&mut m);
+    m.problems.extend(
+        saved
+            .keys()
+            .filter(|k| !m.used.contains(*k))
+            .map(|k| format!("{k} is not a parameter of this model")),
+    );
+    if !m.problems.is_empty() {
+        let more = m.problems.len().saturating_sub(5);
+        m.problems.truncate(5);
+        return Err(Error::Invalid(format!(
+            "the checkpoint does not fit this model ({}{}): was it saved by another strategy or model?",
+            m.problems.join("; "),
+            if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            }
+        )));
+    }
+    Ok(module)
+}
+
+/// Puts a model's trainable weights, the best model's and the optimiser's moments in `tensors`.
+pub(crate) fn insert_all(tensors: &mut HostTensors, prefix: &str, from: HostTensors) {
+    tensors.extend(from.into_iter().map(|(k, v)| (format!("{prefix}{k}"), v)));
+}
+
+/// The tensor name prefixes, for the loop that builds a checkpoint.
+pub(crate) mod prefix {
+    pub const MODEL: &str = super::MODEL;
+    pub const BEST: &str = super::BEST;
+    pub const FIRST_MOMENT: &str = super::FIRST_MOMENT;
+    pub const SECOND_MOMENT: &str = super::SECOND_MOMENT;
+}
