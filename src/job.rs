@@ -16,7 +16,7 @@ use crate::device_cost::StepCost;
 use crate::engine::Engine;
 use crate::model::Head;
 use crate::similarity::SimilarityMetrics;
-use crate::train::checkpoint::{Checkpoint, Fingerprint, RunIdentity};
+use crate::train::checkpoint::{Checkpoint, CheckpointMeta, Fingerprint, RunIdentity};
 use crate::train::embedding::EmbeddingOutcome;
 use crate::train::logreg::CvReport;
 use crate::train::progress::Yield;
@@ -472,8 +472,8 @@ pub const DEFAULT_CHECKPOINT_LIMIT: u64 = 512 << 20;
 
 /// Where a front end keeps a run's newest checkpoint (a file, IndexedDB).
 pub trait CheckpointStore {
-    /// Replaces the kept checkpoint with these bytes.
-    fn save(&mut self, bytes: &[u8]) -> Result<()>;
+    /// Replaces the kept checkpoint with these bytes (`meta`: what they hold, for a listing).
+    fn save(&mut self, bytes: &[u8], meta: &CheckpointMeta) -> Result<()>;
     /// Where the checkpoints go, for messages ("checkpoints/run.safetensors", "this browser").
     fn place(&self) -> String;
 }
@@ -609,7 +609,7 @@ impl TrainHost for WithCheckpoints<'_, '_> {
             Ok(b) => b,
             Err(e) => return skipped(size, e.to_string()),
         };
-        match self.store.save(&bytes) {
+        match self.store.save(&bytes, &checkpoint.meta) {
             Ok(()) => Progress::Checkpoint {
                 epoch,
                 bytes: bytes.len() as u64,

@@ -8,7 +8,7 @@ import { $, state, updateButtons } from "./page-state.js";
 import { showError, hintFor } from "./page-status.js";
 import { loadModel, wireModel } from "./page-model.js";
 import { useDatasetFile, wireDataset } from "./page-dataset.js";
-import { wireTraining } from "./page-training.js";
+import { refreshCheckpoint, wireTraining } from "./page-training.js";
 import { wireTry } from "./page-try.js";
 import { importModel, restoreSaved, wireSaved } from "./page-saved.js";
 
@@ -59,7 +59,7 @@ async function main() {
   await loadModel();
   await restoreSaved();
   state.restoring = false;
-  updateButtons();
+  await refreshCheckpoint();
 }
 
 main();

@@ -24,6 +24,8 @@ export const state = {
   history: { steps: [], epochs: [], started: null },
   /** @type {string | null} */
   predictionsUrl: null,
+  /** @type {import("./webtune.js").CheckpointInfo | null} the page's interrupted run, kept in this browser */
+  checkpoint: null,
 };
 
 export function updateButtons() {
@@ -37,4 +39,6 @@ export function updateButtons() {
   $("predict-file").disabled = !canPredict;
   $("download-model").disabled = !canPredict;
   $("backend-select").disabled = !!state.training;
+  $("resume-button").disabled = !(state.checkpoint && state.dataset && state.modelReady && !state.training && !state.restoring);
+  $("discard-checkpoint").disabled = !!state.training;
 }

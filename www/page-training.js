@@ -1,6 +1,9 @@
 // The training view: the settings as the library's options, the run with its progress bar, plan,
-// chart and search trials, and Stop (an AbortSignal: the best model so far is kept).
+// chart and search trials, and Stop (an AbortSignal: the best model so far is kept). Classify
+// runs keep a checkpoint in this browser after each epoch: after a reload the page offers to
+// resume the interrupted run once its file is given again.
 import { TrainingChart } from "./chart.js";
+import { listCheckpoints, deleteCheckpoint } from "./webtune.js";
 import { $, state, updateButtons } from "./page-state.js";
 import { showError, clearError, hintFor, setBackendStatus, fillTable, fmtSeconds } from "./page-status.js";
 import { columnOptions } from "./page-dataset.js";
@@ -9,6 +12,30 @@ import { runPrediction } from "./page-try.js";
 import { useModel, persistModel } from "./page-saved.js";
 
 const chart = new TrainingChart($("chart"));
+
+/** The key the page keeps its run's checkpoint under (one interrupted run at a time). */
+const CHECKPOINT = "page";
+
+/** Whether a run with these options keeps checkpoints: classify runs without the search. */
+const checkpointed = (options) => (options.mode || "classify") === "classify" && !options.search;
+
+/** Shows the interrupted run kept in this browser, if any, and what resuming it needs. */
+export async function refreshCheckpoint() {
+  let info = null;
+  try {
+    info = (await listCheckpoints()).find((c) => c.key === CHECKPOINT) || null;
+  } catch { /* no IndexedDB (a private window may have none): nothing to resume */ }
+  state.checkpoint = info;
+  $("resume-panel").hidden = !info;
+  if (info) {
+    const [f, v] = info.files;
+    $("resume-text").textContent = `An interrupted training can continue after epoch ${info.epochsDone} of ${info.epochs}: ` +
+      `${f.name} (${f.bytes.toLocaleString()} bytes)${v ? ` with validation ${v.name}` : ""}, saved ` +
+      `${new Date(info.savedAt).toLocaleString()}. Give the same file${v ? "s" : ""} above, then Resume: it ends as the ` +
+      "uninterrupted run would have.";
+  }
+  updateButtons();
+}
 
 /** The training options the controls say (empty fields: the engine decides from the data). */
 export function trainOptions() {
@@ -112,8 +139,37 @@ export function onProgress(ev) {
       state.history.trials.push(ev.trial);
       renderTrials(state.history.trials);
       break;
+    case "checkpoint":
+      // Written to IndexedDB while training went on: one may be announced after the run finished
+      // (and deleted it).
+      if (state.history.finished && !state.history.finished.cancelled) break;
+      $("checkpoint-status").textContent = ev.skipped
+        ? `No checkpoint after epoch ${ev.epoch}: ${ev.skipped}`
+        : `Checkpoint after epoch ${ev.epoch} kept in this browser (${(ev.bytes / 1e6).toFixed(1)} MB): a reload can resume from it.`;
+      break;
+    case "resumed":
+      // The history before the interruption, as the uninterrupted run would show it.
+      state.history.resumed = { epoch: ev.epoch, step: ev.step };
+      ev.stepLosses.forEach((loss, i) => { state.history.steps.push([i + 1, loss]); chart.addStep(i + 1, loss); });
+      for (const e of ev.epochs) {
+        state.history.epochs.push(e);
+        const v = e.valid;
+        chart.addEpoch(e.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macroF1 } : {});
+      }
+      renderEpochs(state.history.epochs);
+      bar.value = ev.step;
+      $("checkpoint-status").textContent = `Resumed after epoch ${ev.epoch} (step ${ev.step}).`;
+      break;
+    case "resumeMissing":
+      $("checkpoint-status").textContent = "No checkpoint is kept any more: training from the beginning.";
+      break;
     case "finished":
       state.history.finished = ev;
+      // A finished run's checkpoint is deleted; a stopped one's is kept to resume.
+      if (!ev.cancelled) {
+        const r = state.history.resumed;
+        $("checkpoint-status").textContent = r ? `Resumed after epoch ${r.epoch} (step ${r.step}).` : "";
+      }
       if (state.history.started && state.history.started.totalSteps === 0) {
         text.textContent = `Finished: logistic regression fitted in ${fmtSeconds(ev.seconds)}` +
           (state.history.started.validExamples ? "; metrics on the validation data." : "; metrics from 5-fold cross-validation.");
@@ -126,19 +182,24 @@ export function onProgress(ev) {
   }
 }
 
-export async function train() {
-  if (!state.dataset || state.training) return;
+/** Trains on the dataset with the controls' options, or (`resuming`) continues the interrupted
+ * run with its own options. */
+export async function train(resuming = false) {
+  if (!state.dataset || state.training || (resuming && !state.checkpoint)) return;
   clearError();
   const abort = new AbortController();
   state.training = abort;
   updateButtons();
   clearRun(); // the previous run's plan, chart and metrics go: this run's come with its events
   $("progress-text").textContent = "Starting…"; // not the previous run's "Finished" meanwhile
-  const resume = $("continue-training").checked && state.model;
+  $("checkpoint-status").textContent = "";
+  const options = resuming ? /** @type {import("./webtune.js").TrainOptions} */ (state.checkpoint.request) : trainOptions();
+  const continuing = !resuming && $("continue-training").checked && state.model;
   try {
-    const model = await state.tuner.train(state.dataset, trainOptions(), {
+    const model = await state.tuner.train(state.dataset, options, {
       validation: state.valid || undefined, onProgress, signal: abort.signal,
-      continueFrom: resume ? state.model : undefined, backendTrials: backendTrials(),
+      continueFrom: continuing ? state.model : undefined, backendTrials: backendTrials(),
+      checkpoint: checkpointed(options) && !continuing ? CHECKPOINT : undefined, resume: resuming,
     });
     await useModel(model);
     const cost = model.training && model.training.stepCost;
@@ -155,6 +216,7 @@ export async function train() {
   state.training = null;
   updateButtons();
   runPrediction();
+  await refreshCheckpoint();
 }
 
 /** What a training step cost WebGPU (counted by the engine; absent on the CPU backend). */
@@ -200,7 +262,12 @@ export function wireTraining() {
     $("last-k-label").hidden = $("strategy").value !== "last";
     $("lora-rank-label").hidden = $("strategy").value !== "lora";
   });
-  $("train-button").addEventListener("click", train);
+  $("train-button").addEventListener("click", () => train());
+  $("resume-button").addEventListener("click", () => train(true));
+  $("discard-checkpoint").addEventListener("click", async () => {
+    await deleteCheckpoint(CHECKPOINT).catch(() => {});
+    await refreshCheckpoint();
+  });
   $("stop-button").addEventListener("click", () => {
     if (!state.training) return;
     $("progress-text").textContent = "Stopping after this step…";

@@ -9,6 +9,13 @@
 //
 // Types: the JSDoc below (scripts/package-js turns it into webtune.d.ts).
 import { DEFAULT_MODEL, FILES, loadModelFiles } from "./model-loader.js";
+import { listCheckpoints, deleteCheckpoint } from "./checkpoints.js";
+
+/** Training checkpoints kept in this browser (`checkpoint` in `train`'s call options): list them
+ * (what each is: the run's options, epochs done, the data files' names, sizes and SHA-256) and
+ * delete them. A finished run's checkpoint is deleted by the run itself.
+ * @typedef {import("./checkpoints.js").CheckpointInfo} CheckpointInfo */
+export { listCheckpoints, deleteCheckpoint };
 
 /** The default base model (all-MiniLM-L6-v2, beside the page), and the files a model folder needs. */
 export { DEFAULT_MODEL, FILES as MODEL_FILES };
@@ -248,6 +255,9 @@ export class WebtuneError extends Error {
  *   | ({type: "epoch"} & EpochReport)
  *   | ({type: "baseline"} & SimilarityMetrics)
  *   | {type: "trial", index: number, total: number, trial: Trial}
+ *   | {type: "checkpoint", epoch: number, bytes: number, skipped: string | null}
+ *   | {type: "resumed", epoch: number, step: number, epochs: EpochReport[], stepLosses: number[]}
+ *   | {type: "resumeMissing", key: string}
  *   | {type: "finished", cancelled: boolean, stoppedEarly: boolean, bestEpoch: number | null, epochsRun: number, seconds: number}
  * } ProgressEvent
  */
@@ -296,6 +306,12 @@ export class WebtuneError extends Error {
  * @property {AbortSignal} [signal]  aborting stops training after the current step and resolves with the best model so far
  * @property {Model} [continueFrom]  continue training this model (same labels) instead of a new one
  * @property {Record<string, BackendDecision>} [backendTrials]  `auto`'s earlier measurements by adapter (from `backendTrial` events), to skip measuring again
+ * @property {string} [checkpoint]  keep this run's newest checkpoint in IndexedDB under this key, after every epoch but
+ *   the last (`checkpoint` events; deleted when the run finishes, kept when it is stopped or the tab closes).
+ *   Classify runs without `search`; the limit is 512 MiB or the storage left
+ * @property {boolean} [resume]  continue the run kept under `checkpoint` after its last epoch (`resumed` event), with the
+ *   same file and options: it ends with the weights the run would have had uninterrupted. Another file or other options
+ *   reject (kind `invalid`) saying what differs; with nothing kept the run starts from the beginning (`resumeMissing`)
  */
 
 /** @typedef {File | Blob | {name: string, bytes: Uint8Array}} DatasetInput */
@@ -544,7 +560,7 @@ export class Webtune {
    * @returns {Promise<Model>}
    */
   async train(file, options = {}, call = {}) {
-    const { signal, onProgress, validation, continueFrom, backendTrials } = call;
+    const { signal, onProgress, validation, continueFrom, backendTrials, checkpoint, resume } = call;
     const cancelled = () => new WebtuneError("training was cancelled before it started", "cancelled");
     if (signal && signal.aborted) throw cancelled();
     if (this.training) throw new WebtuneError("a training is already running on this engine", "invalid");
@@ -563,6 +579,7 @@ export class Webtune {
         train: train.bytes, trainName: train.name,
         valid: valid ? valid.bytes : null, validName: valid ? valid.name : null,
         request: options, from: continueFrom ? continueFrom.id : null, backendTrials: backendTrials || {},
+        checkpoint: checkpoint || null, resume: !!resume,
       }, valid ? [train.bytes.buffer, valid.bytes.buffer] : [train.bytes.buffer]);
       if (res.backend) this.backend = res.backend;
       return new Model(this, res);

@@ -9,6 +9,7 @@
 // CPU backend runs on pkg-threads/ when the page is cross-origin isolated and more than one
 // thread is wanted (`worker.js?threads=N`, from the page's `?threads=`), else on pkg/.
 import { chooseThreads } from "./threads.js";
+import { putCheckpoint, getCheckpoint, deleteCheckpoint } from "./checkpoints.js";
 
 const params = new URL(self.location.href).searchParams;
 const plan = chooseThreads(params.get("threads"), self.navigator.hardwareConcurrency, self.crossOriginIsolated === true);
@@ -121,6 +122,44 @@ function keep(classifier, pkg, info) {
   return {
     id, kind, labels: kind === "classifier" ? /** @type {WebClassifier} */ (classifier).labels : [],
     training: classifier.training, backend: { ...classifier.backend, ...info },
+  };
+}
+
+/**
+ * A run's checkpoints under `key` in IndexedDB (checkpoints.js): the engine hands each over
+ * (`onCheckpoint`), it is written in order while training goes on, and its `checkpoint` event is
+ * posted once written (or says why it was not). `resume`: the bytes kept under `key`, if any.
+ * The limit is the engine's default or the storage left, whichever is smaller.
+ */
+async function checkpointsFor(key, resume, request, post) {
+  const stored = resume ? await getCheckpoint(key) : undefined;
+  if (resume && !stored) post({ type: "resumeMissing", key });
+  let limitBytes;
+  try {
+    const { quota, usage } = await self.navigator.storage.estimate();
+    if (quota) limitBytes = Math.max(0, quota - (usage || 0) - 64 * 2 ** 20);
+  } catch { /* no estimate: the engine's limit */ }
+  let written = Promise.resolve();
+  /** @type {Map<number, object>} the engine's checkpoint events, until the write ends */
+  const waiting = new Map();
+  return {
+    resume: stored,
+    limitBytes,
+    get written() { return written; },
+    onCheckpoint(bytes, summary) {
+      const info = { ...summary, key, request, savedAt: new Date().toISOString(), bytes: bytes.byteLength };
+      written = written.then(() => putCheckpoint(key, bytes, info)).then(
+        () => post(waiting.get(summary.epochsDone) || { type: "checkpoint", epoch: summary.epochsDone, bytes: bytes.byteLength, skipped: null }),
+        (err) => post({ type: "checkpoint", epoch: summary.epochsDone, bytes: bytes.byteLength,
+          skipped: `could not keep it in this browser's storage: ${err && err.message ? err.message : err} (training goes on)` }),
+      ).finally(() => waiting.delete(summary.epochsDone));
+    },
+    /** Holds back a kept checkpoint's event until it is written; true when held. */
+    announce(event) {
+      if (event.type !== "checkpoint" || event.skipped) return false;
+      waiting.set(event.epoch, event);
+      return true;
+    },
   };
 }
 
@@ -267,7 +306,7 @@ const handlers = {
     const pkg = current ? current.pkg : await loadSingle();
     return pkg.inspectDataset(bytes, name, options);
   },
-  async train({ train, trainName, valid, validName, request, from, backendTrials }) {
+  async train({ train, trainName, valid, validName, request, from, backendTrials, checkpoint, resume }) {
     if (training) throw failure("a training is already running in this engine", "invalid");
     if (changing) throw failure("the engine is loading a model or switching backend: train when it is done", "invalid");
     const previous = from ? model(from) : null;
@@ -282,13 +321,26 @@ const handlers = {
       const source = previous ? /** @type {WebClassifier} */ (previous.classifier) : engine;
       training.token = new pkg.CancelToken();
       if (training.stop) training.token.cancel();
-      const onProgress = (event) => self.postMessage({ type: "progress", event });
+      const post = (event) => self.postMessage({ type: "progress", event });
       const embedding = request && request.mode === "embedding";
       if (embedding && previous) throw failure("embedding mode tunes the base model: it cannot continue a classifier", "invalid");
+      const saving = checkpoint ? await checkpointsFor(checkpoint, !!resume, request, post) : null;
+      if (saving && previous) throw failure("checkpoints are kept for runs from the base model, not for a model whose training continues", "invalid");
+      // A kept checkpoint is announced once it is in IndexedDB, not when the engine made it.
+      const onProgress = saving ? (event) => { if (!saving.announce(event)) post(event); } : post;
       const args = /** @type {const} */ ([train, trainName, valid || undefined, validName || undefined,
         { ...request, baseModel: modelName }, onProgress, training.token]);
-      const trained = embedding ? await /** @type {import("./pkg/webtune.js").WebEngine} */ (source).trainEmbedding(...args) : await source.train(...args);
+      const trained = embedding
+        ? await /** @type {import("./pkg/webtune.js").WebEngine} */ (source).trainEmbedding(...args)
+        : saving
+          ? await /** @type {import("./pkg/webtune.js").WebEngine} */ (source).train(...args, saving.onCheckpoint, saving.resume, saving.limitBytes)
+          : await source.train(...args);
       const record = trained.training;
+      if (saving) {
+        await saving.written;
+        // A finished run needs its checkpoint no more; a stopped one keeps it to continue.
+        if (record && !record.cancelled) await deleteCheckpoint(checkpoint);
+      }
       if (record && record.cancelled && record.bestEpoch == null) {
         trained.free();
         throw failure("training was stopped before its first epoch ended: nothing was trained", "cancelled");

@@ -92,11 +92,14 @@ pub enum Progress {
         bytes: u64,
         skipped: Option<String>,
     },
-    /// The run continues from a checkpoint taken after `epoch`, at `step`.
+    /// The run continues from a checkpoint taken after `epoch`, at `step`; `epochs` and
+    /// `step_losses` are the history so far (for the front end's table and chart).
     #[serde(rename_all = "camelCase")]
     Resumed {
         epoch: usize,
         step: usize,
+        epochs: Vec<EpochReport>,
+        step_losses: Vec<f64>,
     },
     #[serde(rename_all = "camelCase")]
     Finished {

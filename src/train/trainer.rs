@@ -454,6 +454,8 @@ pub async fn train(
         host.progress(&Progress::Resumed {
             epoch: start_epoch,
             step,
+            epochs: epochs.clone(),
+            step_losses: step_losses.clone(),
         });
     }
     let first_step = step;

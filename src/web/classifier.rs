@@ -114,6 +114,7 @@ impl WebClassifier {
             request,
             on_progress,
             cancel,
+            Ok(None),
         )
     }
 }

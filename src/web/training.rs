@@ -16,8 +16,12 @@ use crate::Result;
 use crate::backend::{self, BackendInfo, Platform};
 use crate::data::{self, LabelSet};
 use crate::engine::Engine;
-use crate::job::{self, DataFile, DataOptions, PreparedJob, PreparedPairs, TrainRequest};
+use crate::job::{
+    self, CheckpointStore, Checkpoints, DataFile, DataOptions, PreparedJob, PreparedPairs,
+    TrainRequest,
+};
 use crate::model::Head;
+use crate::train::checkpoint::{CheckpointMeta, Fingerprint};
 use crate::train::progress::Yield;
 use crate::train::{Progress, TrainHost, trial};
 
@@ -240,6 +244,84 @@ impl TrainHost for BrowserHost {
     }
 }
 
+/// What the worker keeps beside a checkpoint's bytes, to list it after a reload.
+#[derive(Serialize)]
+struct CheckpointSummary<'a> {
+    /// Epochs finished: a resumed run continues with the next.
+    epochs_done: usize,
+    /// The run's epochs.
+    epochs: usize,
+    step: usize,
+    total_steps: usize,
+    best_epoch: Option<usize>,
+    /// The data files' names, sizes and SHA-256 (never their text).
+    files: &'a [Fingerprint],
+}
+
+/// A run's checkpoints in the browser: each goes to a JS callback `(bytes, summary)` (the worker
+/// keeps the newest in IndexedDB).
+struct JsStore {
+    on_checkpoint: js_sys::Function,
+}
+
+impl CheckpointStore for JsStore {
+    fn save(&mut self, bytes: &[u8], meta: &CheckpointMeta) -> Result<()> {
+        let summary = to_js(&CheckpointSummary {
+            epochs_done: meta.epochs_done,
+            epochs: meta.total_steps / meta.steps_per_epoch.max(1),
+            step: meta.step,
+            total_steps: meta.total_steps,
+            best_epoch: meta.best.as_ref().map(|b| b.epoch),
+            files: meta.identity.as_ref().map_or(&[], |i| &i.files),
+        })
+        .map_err(|e| crate::Error::Io(format!("{e:?}")))?;
+        self.on_checkpoint
+            .call2(&JsValue::NULL, &js_sys::Uint8Array::from(bytes), &summary)
+            .map_err(|e| {
+                crate::Error::Io(
+                    e.as_string()
+                        .unwrap_or_else(|| "the page's checkpoint callback failed".into()),
+                )
+            })?;
+        Ok(())
+    }
+    fn place(&self) -> String {
+        "this browser's storage".into()
+    }
+}
+
+/// A `train` call's checkpoints: the callback that keeps each, the largest to keep, and the
+/// checkpoint to continue from.
+pub(super) struct CheckpointArgs {
+    on_checkpoint: js_sys::Function,
+    resume: Option<Vec<u8>>,
+    limit_bytes: u64,
+}
+
+impl CheckpointArgs {
+    /// From `train`'s arguments: none without a callback (then there is nothing to resume into).
+    fn new(
+        on_checkpoint: Option<js_sys::Function>,
+        resume: Option<Vec<u8>>,
+        limit_bytes: Option<f64>,
+    ) -> Result<Option<Self>> {
+        match on_checkpoint {
+            None if resume.is_some() => Err(crate::Error::Invalid(
+                "resuming needs the onCheckpoint callback (the resumed run keeps checkpoints too)"
+                    .into(),
+            )),
+            None => Ok(None),
+            Some(on_checkpoint) => Ok(Some(CheckpointArgs {
+                on_checkpoint,
+                resume,
+                limit_bytes: limit_bytes
+                    .filter(|b| b.is_finite() && *b > 0.0)
+                    .map_or(job::DEFAULT_CHECKPOINT_LIMIT, |b| b as u64),
+            })),
+        }
+    }
+}
+
 /// The files and request of a `train` or `timeSteps` call, as the job reads them.
 pub(super) struct Files {
     train: Vec<u8>,
@@ -297,6 +379,7 @@ pub(super) fn training_request(value: JsValue) -> Result<TrainRequest> {
 
 /// Runs the training job behind a Promise that resolves to a `WebClassifier`; `previous` is the
 /// head and labels of a model whose training continues.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn training_promise(
     engine: Rc<Engine>,
     backend: BackendInfo,
@@ -305,6 +388,7 @@ pub(super) fn training_promise(
     request: JsValue,
     on_progress: js_sys::Function,
     cancel: &CancelToken,
+    checkpoints: Result<Option<CheckpointArgs>>,
 ) -> Promise {
     let cancel = cancel.clone();
     let request = training_request(request);
@@ -316,7 +400,21 @@ pub(super) fn training_promise(
             cancel,
             cache_limit: backend::cache_limit(&backend, Platform::Browser),
         };
-        let trained = job::run(&engine, head, &prepared, &mut host).await?;
+        let trained = match checkpoints? {
+            None => job::run(&engine, head, &prepared, &mut host).await?,
+            Some(c) => {
+                let mut store = JsStore {
+                    on_checkpoint: c.on_checkpoint,
+                };
+                let checkpoints = Checkpoints {
+                    store: &mut store,
+                    limit_bytes: c.limit_bytes,
+                    resume: c.resume.as_deref().map(|b| (b, "the saved checkpoint")),
+                };
+                job::run_with_checkpoints(&engine, head, &prepared, &mut host, Some(checkpoints))
+                    .await?
+            }
+        };
         Ok(WebClassifier::new(trained.classifier, backend, Some(trained.record.to_json())).into())
     })
 }
@@ -336,7 +434,10 @@ impl WebEngine {
     /// `request`: a training request in camelCase (`{textColumn?, labelColumn?, format?,
     /// strategy?: "last2", epochs?, batchSize?, …, baseModel?}`, see `job::TrainRequest`);
     /// `onProgress` receives every progress event; `cancel` stops between steps and keeps the
-    /// best model. Resolves to a `WebClassifier`.
+    /// best model. With `onCheckpoint(bytes, summary)` a classify run hands over a checkpoint
+    /// after every epoch but the last (at most `checkpointLimitBytes`, 512 MiB by default), and
+    /// `resume` (a checkpoint's bytes) continues that run after its last epoch: the same file
+    /// and settings or a message saying what differs. Resolves to a `WebClassifier`.
     #[allow(clippy::too_many_arguments)]
     pub fn train(
         &self,
@@ -347,6 +448,9 @@ impl WebEngine {
         request: JsValue,
         on_progress: js_sys::Function,
         cancel: &CancelToken,
+        on_checkpoint: Option<js_sys::Function>,
+        resume: Option<Vec<u8>>,
+        checkpoint_limit_bytes: Option<f64>,
     ) -> Promise {
         training_promise(
             Rc::clone(&self.engine),
@@ -356,6 +460,7 @@ impl WebEngine {
             request,
             on_progress,
             cancel,
+            CheckpointArgs::new(on_checkpoint, resume, checkpoint_limit_bytes),
         )
     }
 

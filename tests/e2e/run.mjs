@@ -481,6 +481,103 @@ if (PAGE_UNISOLATED) {
   await lib.close();
 }
 
+// ------------------------------------------------------------------ 12. checkpoints: reload, resume
+// The page keeps a classify run's checkpoint after each epoch. The tab reloads the moment the
+// first is kept (in the middle of training); after the reload the page offers to resume, needs
+// the same file, and the resumed run ends after its 3 epochs with the whole history. Then the
+// library: a run stopped after its first checkpoint and resumed predicts exactly as the
+// uninterrupted run does (the same weights), and another file is refused by its fingerprint.
+{
+  const csv = readFileSync(tiny);
+  start = Date.now();
+  await page.goto(`${PAGE}?backend=cpu&threads=2`);
+  await waitModelReady();
+  await page.setInputFiles("#dataset-input", tiny);
+  await page.waitForFunction(() => /24 examples/.test(document.getElementById("dataset-info").textContent));
+  await page.selectOption("#mode", "classify");
+  await page.selectOption("#strategy", "last");
+  await page.fill("#last-k", "1");
+  await page.fill("#epochs", "3");
+  await page.fill("#batch-size", "4");
+  await page.click("#train-section details > summary"); // advanced settings
+  await page.fill("#valid-fraction", "0.25");
+  // Reload as soon as the first checkpoint is kept: the worker dies in the middle of epoch 2.
+  await page.evaluate(() => {
+    const el = document.getElementById("checkpoint-status");
+    new MutationObserver(() => { if (/^Checkpoint after epoch 1 kept/.test(el.textContent)) location.reload(); })
+      .observe(el, { childList: true, characterData: true, subtree: true });
+  });
+  const reloaded = page.waitForEvent("framenavigated");
+  await page.click("#train-button");
+  await reloaded;
+  await waitModelReady();
+  await page.waitForFunction(() => !document.getElementById("resume-panel").hidden);
+  const offer = await text("#resume-text");
+  log("after the reload:", offer);
+  assert.match(offer, /continue after epoch 1 of 3: tiny-sentiment\.csv \(\d[\d,.]* bytes\)/);
+  assert.ok(await page.locator("#resume-button").isDisabled(), "resuming needs the file again");
+  await shot("11-resume-offered");
+  await page.setInputFiles("#dataset-input", { name: "tiny-sentiment.csv", mimeType: "text/csv", buffer: csv });
+  await page.waitForFunction(() => /24 examples/.test(document.getElementById("dataset-info").textContent));
+  await page.click("#resume-button");
+  await waitTrained();
+  const done = await text("#progress-text");
+  log("resumed run:", done, "|", await text("#checkpoint-status"));
+  assert.match(done, /^Finished after 3 epochs/);
+  assert.match(await text("#checkpoint-status"), /^Resumed after epoch 1 \(step \d+\)/);
+  assert.equal(await page.locator("#epochs-table tbody tr").count(), 3, "the whole run's epochs, the first from the checkpoint");
+  await page.waitForFunction(() => document.getElementById("resume-panel").hidden);
+  timings.reloadResumeMs = Date.now() - start;
+
+  const lib = await context.newPage();
+  lib.setDefaultTimeout(600_000);
+  await lib.goto(`${PAGE}test/library.html`);
+  const r = await lib.evaluate(async (csv) => {
+    const { Webtune, listCheckpoints } = await import("/webtune.js");
+    const tuner = await Webtune.create({ model: { base: "/models/all-MiniLM-L6-v2/", name: "all-MiniLM-L6-v2" }, backend: "cpu" });
+    const file = new File([csv], "tiny.csv", { type: "text/csv" });
+    const options = { strategy: "last1", epochs: 3, batchSize: 8, seed: 3 };
+    const texts = ["great fun", "a waste of time", "not bad at all"];
+    const whole = await tuner.train(file, options);
+    const stop = new AbortController();
+    const kept = [];
+    await tuner.train(file, options, {
+      checkpoint: "e2e", signal: stop.signal,
+      onProgress: (ev) => { if (ev.type === "checkpoint") { kept.push(ev); stop.abort(); } },
+    });
+    const listed = await listCheckpoints();
+    let refused = null;
+    try {
+      await tuner.train(new File([csv + "one more,pos\n"], "tiny.csv"), options, { checkpoint: "e2e", resume: true });
+    } catch (e) { refused = { kind: e.kind, message: e.message }; }
+    const resumedEvents = [];
+    const resumed = await tuner.train(file, options, {
+      checkpoint: "e2e", resume: true, onProgress: (ev) => resumedEvents.push(ev.type),
+    });
+    const after = await listCheckpoints();
+    const result = {
+      kept, listed, refused, resumedEvents: [...new Set(resumedEvents)], after,
+      whole: await whole.predict(texts), resumed: await resumed.predict(texts),
+      epochs: resumed.training.epochs.length,
+    };
+    tuner.terminate();
+    return result;
+  }, csv.toString("utf8"));
+  log("library checkpoints:", JSON.stringify({ kept: r.kept, listed: r.listed.map((c) => [c.key, c.epochsDone, c.files[0].name]), refused: r.refused, events: r.resumedEvents }));
+  // Stopped once the first checkpoint was written (the second epoch may have ended meanwhile).
+  assert.deepEqual(r.kept.map((k) => [k.epoch, k.skipped]), r.kept.map((_, i) => [i + 1, null]));
+  const entry = r.listed.find((c) => c.key === "e2e");
+  assert.ok(entry && entry.epochsDone === r.kept.length && entry.epochs === 3, JSON.stringify(entry));
+  assert.ok(entry.files[0].name === "tiny.csv" && /^[0-9a-f]{64}$/.test(entry.files[0].sha256), JSON.stringify(entry.files));
+  assert.equal(r.refused && r.refused.kind, "invalid");
+  assert.match(r.refused.message, /was made for another training file/);
+  assert.ok(r.resumedEvents.includes("resumed"), r.resumedEvents.join());
+  assert.equal(r.epochs, 3);
+  assert.deepEqual(r.resumed, r.whole, "the resumed run predicts exactly as the uninterrupted one");
+  assert.ok(!r.after.some((c) => c.key === "e2e"), "a finished run's checkpoint is deleted");
+  await lib.close();
+}
+
 writeFileSync(join(ART, "timings.json"), JSON.stringify(timings, null, 2));
 log("timings", JSON.stringify(timings));
 log(`all end-to-end checks passed (${requests.length} requests, all to ${origin})`);

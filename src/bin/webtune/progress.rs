@@ -162,7 +162,7 @@ impl TrainHost for CliHost {
                 }
                 Some(why) => eprintln!("webtune: no checkpoint after epoch {epoch}: {why}"),
             },
-            Progress::Resumed { epoch, step } => {
+            Progress::Resumed { epoch, step, .. } => {
                 eprintln!("webtune: resuming after epoch {epoch} (step {step})");
             }
             Progress::Baseline(m) => {

@@ -56,7 +56,7 @@ impl FileStore {
 }
 
 impl CheckpointStore for FileStore {
-    fn save(&mut self, bytes: &[u8]) -> Result<()> {
+    fn save(&mut self, bytes: &[u8], _: &webtune::train::checkpoint::CheckpointMeta) -> Result<()> {
         let name = self.path.display().to_string();
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(io_err(&dir.display().to_string()))?;
