@@ -69,16 +69,83 @@ impl Error {
         }
     }
 
-    /// Wraps a failed GPU/CPU readback: the device lost, out of memory, a kernel that failed.
+    /// Wraps a failed GPU/CPU readback: the device lost, out of memory, a kernel that failed. A
+    /// lost device (cubecl marks it poisoned once wgpu reports the loss, and every later read
+    /// fails) says so first, in words a front end can show and recognise
+    /// ([`Error::is_device_lost`]).
     pub(crate) fn readback(e: impl fmt::Debug) -> Self {
+        let detail = format!("{e:?}");
+        // burn's `ExecutionError::DevicePoisoned` reads "The device is poisoned\nCaused by:\n
+        // <reason>", the reason cubecl's "<kind>: <message>" (then, maybe, a backtrace).
+        if let Some((_, cause)) = detail.split_once("device is poisoned") {
+            let reason = cause
+                .trim_start_matches(|c: char| c == '\n' || c.is_whitespace())
+                .trim_start_matches("Caused by:")
+                .trim()
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim();
+            return Error::Backend(if reason.is_empty() {
+                DEVICE_LOST.to_string()
+            } else {
+                format!("{DEVICE_LOST} ({reason})")
+            });
+        }
+        // In a browser a destroyed device fails the read's `mapAsync` before `GPUDevice.lost`
+        // resolves (and cubecl marks the device poisoned): a buffer that cannot be mapped means
+        // the device is gone.
+        if detail.contains("could not be mapped") {
+            return Error::Backend(format!(
+                "{DEVICE_LOST} (a result could not be read back: the buffer could not be mapped)"
+            ));
+        }
         Error::Backend(format!(
-            "reading a result back from the device failed: {e:?}"
+            "reading a result back from the device failed: {detail}"
         ))
     }
+
+    /// Whether this is the GPU device's loss (the device is unusable from then on).
+    pub fn is_device_lost(&self) -> bool {
+        matches!(self, Error::Backend(m) if m.starts_with(DEVICE_LOST))
+    }
 }
+
+/// How a lost GPU device's error begins.
+pub const DEVICE_LOST: &str = "the GPU device was lost";
 
 impl From<crate::data::DataError> for Error {
     fn from(e: crate::data::DataError) -> Self {
         Error::Dataset(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What burn gives for a read on a device wgpu lost (cubecl poisons it), and for another
+    /// failure: only the first is a lost device, named with cubecl's reason.
+    #[test]
+    fn a_poisoned_device_reads_as_a_lost_device() {
+        let poisoned = burn::tensor::ExecutionError::device_poisoned(
+            "Destroyed: Device was destroyed.\nBacktrace:\n   0: somewhere",
+        );
+        let e = Error::readback(poisoned);
+        assert!(e.is_device_lost());
+        assert_eq!(
+            e.message(),
+            "the GPU device was lost (Destroyed: Device was destroyed.)"
+        );
+        // What Chromium's WebGPU gives first for a destroyed device (the end-to-end test's).
+        let unmapped = Error::readback(burn::tensor::ExecutionError::with_context(
+            "the staging buffer could not be mapped: Error occurred when trying to async map a buffer",
+        ));
+        assert!(unmapped.is_device_lost(), "{unmapped}");
+        let other = Error::readback(burn::tensor::ExecutionError::with_context(
+            "a kernel failed",
+        ));
+        assert!(!other.is_device_lost(), "{other}");
+        assert!(other.to_string().contains("a kernel failed"), "{other}");
     }
 }

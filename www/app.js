@@ -5,7 +5,7 @@
 // page-status.js. Dataset bytes are read with the File API; nothing is sent over the network.
 import { Webtune } from "./webtune.js";
 import { $, state, updateButtons } from "./page-state.js";
-import { showError, hintFor } from "./page-status.js";
+import { showError, hintFor, setBackendStatus } from "./page-status.js";
 import { loadModel, wireModel } from "./page-model.js";
 import { useDatasetFile, wireDataset } from "./page-dataset.js";
 import { refreshCheckpoint, wireTraining } from "./page-training.js";
@@ -32,6 +32,36 @@ function wireDrop() {
   });
 }
 
+/**
+ * The engine's worker died (a trap, out of memory, or silent too long): the library has started a
+ * new one and is loading the base model into it. Say what happened and what is kept — the
+ * interrupted run's checkpoint and the model kept in this browser, restored into the new worker.
+ */
+async function recover(error, restarted) {
+  state.model = null;
+  state.modelReady = false;
+  updateButtons();
+  showError(`${error.message}. A new engine is starting; the last checkpoint of a training and the model kept in this browser are safe`, "");
+  $("model-status").textContent = "Restarting the engine…";
+  try {
+    const backend = await restarted;
+    if (backend) {
+      state.modelReady = true;
+      setBackendStatus(backend);
+      $("model-status").textContent = `${state.tuner.modelName} ready again (the engine was restarted).`;
+    } else {
+      $("model-status").textContent = "The engine was restarted: load the model again.";
+    }
+  } catch (e) {
+    showError(`The engine could not be restarted: ${e.message}`, "reload the page");
+    return;
+  }
+  await restoreSaved();
+  await refreshCheckpoint();
+  showError(`${error.message}. The engine was restarted${state.checkpoint ? `; the interrupted training can resume after epoch ${state.checkpoint.epochsDone} (below)` : ""}${state.model ? "; the model kept in this browser is back" : ""}.`, "");
+  updateButtons();
+}
+
 async function main() {
   const params = new URLSearchParams(location.search);
   const forced = params.get("backend");
@@ -44,7 +74,9 @@ async function main() {
   state.tuner = await Webtune.create({
     model: null, backend: state.backend, threads: params.get("threads") ?? undefined,
     alwaysTrial: params.get("trial") === "always",
-    onCrash: (e) => showError(e.message, hintFor(e)),
+    // `?testHooks=1`: the end-to-end test loses the GPU or crashes the engine on purpose.
+    testHooks: params.get("testHooks") === "1",
+    onCrash: (e, { restarted }) => recover(e, restarted),
   });
   wireModel();
   wireDataset();

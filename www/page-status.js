@@ -12,9 +12,11 @@ export function clearError() { $("error-banner").hidden = true; }
 /** What to do about a failure, by its kind (see webtune.js, `ErrorKind`). */
 export function hintFor(err) {
   switch (err && err.kind) {
-    case "backend": return "the device is unusable or failed (no WebGPU, or out of memory): choose “CPU (WebAssembly)” above, or a smaller batch size";
+    case "backend": return err.backend && err.backend.deviceLost
+      ? "the GPU was lost (a driver reset, sleep, or the GPU taken away): the engine now runs on the CPU; Resume below continues the training there"
+      : "the device is unusable or failed (no WebGPU, or out of memory): choose “CPU (WebAssembly)” above, or a smaller batch size";
     case "network": return "check the address and your connection, then load the model again";
-    case "worker": return "the engine stopped (often out of memory): reload the page; a smaller batch size may help";
+    case "worker": return "the engine stopped (often out of memory) and was restarted; a smaller batch size may help";
     case "dataset": return "fix the file (the message names the line) and drop it again";
     case "model": return "the model's files are not a BERT model webtune can read";
     default: return "";

@@ -210,7 +210,12 @@ export async function train(resuming = false) {
       $("progress-text").textContent = `Stopped: ${e.message}${state.model ? "; the previous model is kept" : ""}.`;
     } else {
       $("progress-text").textContent = `Training failed: ${e.message}`;
-      showError(`Training failed: ${e.message}`, hintFor(e));
+      if (e.backend) { // the engine moved (a lost WebGPU device): the controls follow
+        setBackendStatus(e.backend);
+        $("backend-select").value = "cpu";
+        state.backend = "cpu";
+      }
+      if (e.kind !== "worker") showError(`Training failed: ${e.message}`, hintFor(e)); // a crash says more (app.js)
     }
   }
   state.training = null;

@@ -44,6 +44,9 @@ export class WebtuneError extends Error {
     this.name = "WebtuneError";
     /** @type {ErrorKind} */
     this.kind = kind;
+    /** @type {BackendInfo | undefined} where the engine runs now, when the failure moved it (a
+     * lost WebGPU device: the CPU) */
+    this.backend = undefined;
   }
 }
 
@@ -70,6 +73,7 @@ export class WebtuneError extends Error {
  * @property {boolean} trial  whether `auto` measures WebGPU against the CPU on the first training
  * @property {number} [threads]  the CPU backend's threads
  * @property {string} [threadsNote]  why the thread count is not what was asked
+ * @property {boolean} [deviceLost]  the WebGPU device was lost and the CPU took over (`reason` says why)
  */
 
 /**
@@ -296,7 +300,13 @@ export class WebtuneError extends Error {
  * @property {number | string} [threads]  CPU threads (needs a cross-origin isolated page); default: the cores, up to 8. A string is read as a page's `?threads=` value: a bad one falls back to the default and `backend.threadsNote` says why
  * @property {boolean} [alwaysTrial]  measure WebGPU against the CPU even on a software adapter
  * @property {(event: ProgressEvent) => void} [onProgress]  the model download's progress
- * @property {(error: WebtuneError) => void} [onCrash]  the worker stopped
+ * @property {(error: WebtuneError, restart: {restarted: Promise<BackendInfo | null>}) => void} [onCrash]  the worker
+ *   stopped (a trap, out of memory, or silent for `heartbeatSeconds` while a call was pending): calls in flight and the
+ *   models it held reject with kind `worker`; a new worker starts at once and `restarted` resolves when it has the base
+ *   model again (null when the model was given as bytes: load it again), or rejects with why it could not
+ * @property {number} [heartbeatSeconds]  how long a worker may stay silent during a call before it is declared hung
+ *   (default 300: a first WebGPU step on a slow adapter takes minutes)
+ * @property {boolean} [testHooks]  tests only: lets `testHook` crash or hang the worker, or lose the WebGPU device
  */
 
 /**
@@ -318,11 +328,22 @@ export class WebtuneError extends Error {
 
 /** @typedef {{resolve: (value: any) => void, reject: (error: WebtuneError) => void}} Pending */
 
-/** Promise-based calls into the worker; progress goes to one listener at a time. */
+/** Promise-based calls into the worker; progress goes to one listener at a time. While a call
+ * is pending, a worker silent for `silenceMs` (no reply, progress or heartbeat: hung, or killed
+ * without an error event) is declared dead. */
 class Connection {
-  /** @param {URL} url */
-  constructor(url) {
+  /**
+   * @param {URL} url
+   * @param {number} silenceMs
+   */
+  constructor(url, silenceMs) {
     this.worker = new Worker(url, { type: "module" });
+    this.lastHeard = Date.now();
+    this.silenceMs = silenceMs;
+    this.watchdog = setInterval(() => {
+      if (this.pending.size === 0 || Date.now() - this.lastHeard < this.silenceMs) return;
+      this.kill(new WebtuneError(`the engine's worker stopped answering (nothing for ${Math.round(this.silenceMs / 1000)} s: hung, or out of memory)`, "worker"), true);
+    }, Math.min(1000, silenceMs / 4));
     /** @type {Map<number, Pending>} */
     this.pending = new Map();
     this.nextId = 1;
@@ -334,12 +355,15 @@ class Connection {
     this.dead = null;
     this.worker.onmessage = (e) => {
       const msg = e.data;
+      this.lastHeard = Date.now();
+      if (msg.type === "heartbeat") return;
       if (msg.type === "progress") return this.onProgress(msg.event);
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
       if (msg.ok) return p.resolve(msg.result);
       const err = new WebtuneError(msg.message, msg.kind || "internal");
+      if (msg.backend) err.backend = msg.backend;
       p.reject(err);
       if (msg.fatal) this.kill(err, true);
     };
@@ -357,6 +381,8 @@ class Connection {
   kill(err, crashed) {
     if (this.dead) return;
     this.dead = err;
+    clearInterval(this.watchdog);
+    this.worker.terminate();
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     if (crashed) this.onCrash(err);
@@ -371,6 +397,7 @@ class Connection {
   call(type, args = {}, transfer = []) {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
+    if (this.pending.size === 0) this.lastHeard = Date.now(); // silence counts from the call
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       try {
@@ -431,8 +458,11 @@ export class Webtune {
     const url = new URL("./worker.js", import.meta.url);
     if (options.threads !== undefined) url.searchParams.set("threads", String(options.threads));
     if (options.alwaysTrial) url.searchParams.set("trial", "always");
-    const tuner = new Webtune(new Connection(url), options.backend || "auto");
-    if (options.onCrash) tuner.connection.onCrash = options.onCrash;
+    if (options.testHooks) url.searchParams.set("testHooks", "1");
+    const silenceMs = 1000 * (options.heartbeatSeconds || 300);
+    const tuner = new Webtune(new Connection(url, silenceMs), options.backend || "auto");
+    tuner.restartWith = { url, silenceMs, onCrash: options.onCrash || (() => {}) };
+    tuner.watch();
     const model = options.model === undefined ? DEFAULT_MODEL : options.model;
     try {
       if (model) await tuner.loadModel(model, { onProgress: options.onProgress });
@@ -480,6 +510,37 @@ export class Webtune {
     this.training = false;
     /** @type {Set<Model>} this engine's models that are not disposed */
     this.models = new Set();
+    /** @private @type {{url: URL, silenceMs: number, onCrash: NonNullable<CreateOptions["onCrash"]>} | null} */
+    this.restartWith = null;
+    /** @private @type {ModelSource | null} the base model's source, to load it again after a crash */
+    this.source = null;
+  }
+
+  /** @private Restarts the worker when it dies. */
+  watch() {
+    this.connection.onCrash = (err) => {
+      if (!this.restartWith) return;
+      const { url, silenceMs, onCrash } = this.restartWith;
+      // The dead worker's models stay tied to it: their calls reject with `err`.
+      for (const m of this.models) this.models.delete(m);
+      this.training = false;
+      this.connection = new Connection(url, silenceMs);
+      this.watch();
+      const source = this.source;
+      const restarted = source && !("files" in source) ? this.loadModel(source) : Promise.resolve(null);
+      restarted.catch(() => {}); // the caller's to observe
+      onCrash(err, { restarted });
+    };
+  }
+
+  /**
+   * Tests only (`create({testHooks: true})`): `"crash"` traps the worker's wasm module, `"hang"`
+   * blocks the worker for good, `"loseGpu"` destroys the WebGPU device.
+   * @param {"crash" | "hang" | "loseGpu"} name
+   * @returns {Promise<unknown>}
+   */
+  testHook(name) {
+    return this.connection.call("testHook", { name });
   }
 
   /**
@@ -520,6 +581,7 @@ export class Webtune {
       /** @type {ArrayBuffer[]} */ (buffers));
     this.backend = res.backend;
     this.modelName = name;
+    this.source = source;
     return res.backend;
   }
 
@@ -572,7 +634,11 @@ export class Webtune {
     try {
       const train = await readInput(file);
       const valid = validation ? await readInput(validation) : null;
-      this.connection.onProgress = onProgress || (() => {});
+      this.connection.onProgress = (ev) => {
+        // A lost WebGPU device moves the engine to the CPU: later calls run there.
+        if (ev.type === "backend" && ev.info.deviceLost) { this.backend = ev.info; this.choice = "cpu"; }
+        if (onProgress) onProgress(ev);
+      };
       signal?.addEventListener("abort", stop);
       if (signal && signal.aborted) throw cancelled(); // aborted while the files were read
       const res = await this.connection.call("train", {

@@ -14,6 +14,13 @@ import { putCheckpoint, getCheckpoint, deleteCheckpoint } from "./checkpoints.js
 const params = new URL(self.location.href).searchParams;
 const plan = chooseThreads(params.get("threads"), self.navigator.hardwareConcurrency, self.crossOriginIsolated === true);
 const alwaysTrial = params.get("trial") === "always";
+// `Webtune.create({testHooks: true})`: the end-to-end test may crash this worker, hang it or lose
+// the WebGPU device on purpose (the `testHook` request); refused otherwise.
+const testHooks = params.get("testHooks") === "1";
+
+// A sign of life every 2 s for the library's watchdog: it arrives between training steps and
+// while the worker waits, and stops when the worker hangs, traps or is killed.
+setInterval(() => self.postMessage({ type: "heartbeat" }), 2000);
 
 /** @typedef {typeof import("./pkg/webtune.js")} Package */
 /** @type {Promise<Package> | null} pkg/ (loaded on first use) */
@@ -108,7 +115,12 @@ function failure(message, kind) {
   return Object.assign(new Error(message), { kind });
 }
 
+/** @type {Map<number, string>} models that were on a lost WebGPU device, with what happened */
+const lostModels = new Map();
+
 function model(id) {
+  const lost = lostModels.get(id);
+  if (lost) throw failure(`this model was on the WebGPU device, which was lost (${lost}): it is gone; export the models you want to keep, or train again`, "backend");
   const m = models.get(id);
   if (!m) throw failure(`no model ${id} in this engine (disposed, or from another one)`, "invalid");
   return m;
@@ -261,9 +273,35 @@ const fail = (id, err) => {
   const message = String(err && err.message ? err.message : err);
   self.postMessage({
     id, ok: false, fatal, kind: fatal ? "worker" : (err && err.kind) || "internal",
-    message: fatal ? `the engine crashed (${message}); start a new one` : message,
+    message: fatal ? `the engine crashed (${message})` : message,
+    ...(err && err.backend ? { backend: err.backend } : {}),
   });
 };
+
+/** Whether an error is the WebGPU device's loss (the engine's wording, `Error::is_device_lost`). */
+const isDeviceLost = (err) => /the GPU device was lost/.test(String(err && err.message));
+
+/**
+ * After the WebGPU device is lost: every model on it is gone, and the base model moves to the
+ * CPU, loaded again from its files. Returns the CPU backend's description.
+ */
+async function recoverOnCpu(why) {
+  for (const [id, m] of models) {
+    if (m.info.backend !== "wgpu") continue;
+    lostModels.set(id, why);
+    models.delete(id);
+    try { m.classifier.free(); } catch { /* its memory is the lost device's */ }
+  }
+  const next = { ...(await resolve("cpu")), choice: "cpu" };
+  const loaded = modelFiles ? await loadModelOn(next.pkg, next.concrete) : null;
+  try { if (engine) engine.free(); } catch { /* idem */ }
+  engine = loaded;
+  current = next;
+  const info = { ...(engine ? { ...engine.backend, ...current.info } : current.info), reason: `the WebGPU device was lost (${why}): the CPU takes over`, deviceLost: true };
+  current.info = info;
+  self.postMessage({ type: "progress", event: { type: "backend", info } });
+  return info;
+}
 
 const handlers = {
   loadModel({ config, tokenizer, weights, backend, name }) {
@@ -346,9 +384,27 @@ const handlers = {
         throw failure("training was stopped before its first epoch ended: nothing was trained", "cancelled");
       }
       return keep(trained, pkg, info);
+    } catch (err) {
+      if (isDeviceLost(err) && current && current.concrete === "webgpu") {
+        const lost = String(err.message).replace(/^backend: /, "");
+        const why = (lost.match(/the GPU device was lost \((.*)\)$/) || [])[1] || "no reason given";
+        const backend = await recoverOnCpu(why);
+        throw Object.assign(failure(`${lost}: training stopped. The engine now runs on the CPU${checkpoint ? "; the last checkpoint is kept: resume to continue from it" : ""}.`, "backend"), { backend });
+      }
+      throw err;
     } finally {
       training = null;
     }
+  },
+  /** The end-to-end test's failures on purpose (only with `testHooks`): `crash` traps the wasm
+   * module, `hang` blocks this worker for good, `loseGpu` destroys the WebGPU device. */
+  async testHook({ name }) {
+    if (!testHooks) throw failure("test hooks are off (Webtune.create({testHooks: true}) turns them on)", "invalid");
+    if (name === "crash") (current ? current.pkg : await loadSingle()).testCrash();
+    else if (name === "hang") for (;;) { /* a worker that never answers again */ }
+    else if (name === "loseGpu") return { lost: (await loadSingle()).testLoseGpuDevice() };
+    else throw failure(`unknown test hook ${name}`, "invalid");
+    return {};
   },
   async stop() {
     if (training) {

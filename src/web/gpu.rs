@@ -18,6 +18,31 @@ use crate::{Error, Result};
 thread_local! {
     /// burn's WebGPU runtime may be initialised once per page: the device is kept here.
     static WEBGPU: RefCell<Option<(Device, AdapterSummary)>> = const { RefCell::new(None) };
+    /// Destroys the wgpu device under burn's (the test hook [`test_lose_gpu_device`]).
+    static DESTROY: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Test hook: destroys the page's WebGPU device, as a driver reset or a GPU that went away would
+/// lose it (the browser resolves `GPUDevice.lost`, burn's runtime marks the device poisoned and
+/// every later read fails). Returns whether there was a device. The worker calls it only when
+/// started with test hooks (the end-to-end test).
+#[wasm_bindgen(js_name = testLoseGpuDevice)]
+pub fn test_lose_gpu_device() -> bool {
+    #[cfg(feature = "wgpu")]
+    {
+        DESTROY.with(|d| d.borrow().as_ref().map(|destroy| destroy()).is_some())
+    }
+    #[cfg(not(feature = "wgpu"))]
+    {
+        false
+    }
+}
+
+/// Test hook: a panic, which in wasm traps and leaves the module unusable (what a bug or an
+/// exhausted memory does): the worker must be noticed dead and restarted.
+#[wasm_bindgen(js_name = testCrash)]
+pub fn test_crash() {
+    panic!("the test hook crashed the engine on purpose");
 }
 
 /// What `navigator.gpu.requestAdapter()` says about the browser's adapter, read through JS
@@ -95,6 +120,8 @@ async fn webgpu(browser: Option<&BrowserAdapter>) -> Result<Backend> {
         .init_with_setup_async()
         .await
         .map_err(|e| Error::Backend(format!("WebGPU could not be initialised: {e}")))?;
+    let wgpu_device = setup.device.clone();
+    DESTROY.with(|d| *d.borrow_mut() = Some(Box::new(move || wgpu_device.destroy())));
     let mut adapter = AdapterSummary::from_setup(&setup);
     if let Some(b) = browser {
         adapter.vendor = b.vendor.clone();

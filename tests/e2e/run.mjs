@@ -48,7 +48,8 @@ async function shot(name) {
   log("screenshot", name);
 }
 async function waitModelReady() {
-  await page.waitForFunction(() => /ready/.test(document.getElementById("model-status").textContent));
+  // `?.`: right after a navigation the new document may not have the element yet.
+  await page.waitForFunction(() => /ready/.test(document.getElementById("model-status")?.textContent));
 }
 async function waitTrained() {
   await page.waitForFunction(() => /^(Finished|Stopped)/.test(document.getElementById("progress-text").textContent));
@@ -100,10 +101,51 @@ async function tinyRun(backend, query = "", k = 1, onPage = page) {
   return { status, firstStepMs, rate };
 }
 log("open", PAGE);
-const gpu = await tinyRun("webgpu");
+const gpu = await tinyRun("webgpu", "&testHooks=1");
 assert.match(gpu.status, /WebGPU/, "the forced backend is WebGPU");
 assert.equal(await page.locator("#backend-status").getAttribute("data-backend"), "wgpu");
 assert.ok(await page.evaluate(() => self.crossOriginIsolated), "the page is cross-origin isolated (COOP/COEP)");
+
+// ------------------------------------------------------------------ 1a. the GPU device is lost mid-run
+// The same run for 3 epochs; the moment the first checkpoint is written a test hook destroys the
+// WebGPU device (as a driver reset would). Training stops with a message, the engine moves to the
+// CPU, the checkpoint is kept, and Resume finishes the run there.
+{
+  const start = Date.now();
+  // Eight rows (six to train on, in one step an epoch: SwiftShader is slow).
+  const rows = readFileSync(tiny, "utf8").trim().split("\n");
+  const eight = [rows[0], ...rows.slice(1, 5), ...rows.slice(-4)].join("\n") + "\n";
+  await page.setInputFiles("#dataset-input", { name: "eight.csv", mimeType: "text/csv", buffer: Buffer.from(eight) });
+  await page.waitForFunction(() => /8 examples, 2 classes/.test(document.getElementById("dataset-info").textContent));
+  await page.fill("#epochs", "3");
+  await page.evaluate(() => {
+    const el = document.getElementById("checkpoint-status");
+    const seen = new MutationObserver(async () => {
+      if (!/^Checkpoint after epoch 1 kept/.test(el.textContent)) return;
+      seen.disconnect();
+      const { state } = await import("/page-state.js");
+      await state.tuner.testHook("loseGpu");
+    });
+    seen.observe(el, { childList: true, characterData: true, subtree: true });
+  });
+  await page.click("#train-button");
+  await page.waitForFunction(() => /^Training failed/.test(document.getElementById("progress-text").textContent));
+  const failed = await text("#progress-text");
+  log("device lost:", failed);
+  assert.match(failed, /the GPU device was lost \(.+\): training stopped\. The engine now runs on the CPU; the last checkpoint is kept/);
+  assert.match(await text("#error-banner"), /the GPU was lost .*the engine now runs on the CPU/);
+  assert.equal(await page.locator("#backend-status").getAttribute("data-backend"), "cpu");
+  assert.match(await text("#backend-status"), /the WebGPU device was lost/);
+  await page.waitForFunction(() => !document.getElementById("resume-panel").hidden);
+  assert.match(await text("#resume-text"), /after epoch 1 of 3/);
+  await shot("12-gpu-lost");
+  await page.click("#resume-button");
+  await waitTrained();
+  log("resumed on the CPU:", await text("#progress-text"));
+  assert.match(await text("#progress-text"), /^Finished after 3 epochs/);
+  assert.equal(await page.locator("#epochs-table tbody tr").count(), 3);
+  timings.gpuLostResumedMs = Date.now() - start;
+}
 const cpu = await tinyRun("cpu", "&threads=2", 2);
 assert.equal(await page.locator("#backend-status").getAttribute("data-backend"), "cpu");
 assert.equal(await page.locator("#backend-status").getAttribute("data-threads"), "2", "the CPU backend runs on 2 threads");
@@ -484,13 +526,15 @@ if (PAGE_UNISOLATED) {
 // ------------------------------------------------------------------ 12. checkpoints: reload, resume
 // The page keeps a classify run's checkpoint after each epoch. The tab reloads the moment the
 // first is kept (in the middle of training); after the reload the page offers to resume, needs
-// the same file, and the resumed run ends after its 3 epochs with the whole history. Then the
-// library: a run stopped after its first checkpoint and resumed predicts exactly as the
-// uninterrupted run does (the same weights), and another file is refused by its fingerprint.
+// the same file, and the resumed run ends after its 3 epochs with the whole history; then the
+// engine crashes mid-run, is restarted, and the run resumes. Then the library: a worker that
+// hangs after its first checkpoint is declared dead by the watchdog and replaced; the run resumed
+// in the new worker predicts exactly as the uninterrupted run does (the same weights), and
+// another file is refused by its fingerprint.
 {
   const csv = readFileSync(tiny);
   start = Date.now();
-  await page.goto(`${PAGE}?backend=cpu&threads=2`);
+  await page.goto(`${PAGE}?backend=cpu&threads=2&testHooks=1`);
   await waitModelReady();
   await page.setInputFiles("#dataset-input", tiny);
   await page.waitForFunction(() => /24 examples/.test(document.getElementById("dataset-info").textContent));
@@ -514,7 +558,9 @@ if (PAGE_UNISOLATED) {
   await page.waitForFunction(() => !document.getElementById("resume-panel").hidden);
   const offer = await text("#resume-text");
   log("after the reload:", offer);
-  assert.match(offer, /continue after epoch 1 of 3: tiny-sentiment\.csv \(\d[\d,.]* bytes\)/);
+  // Epoch 2 may end (and be kept) while the page unloads.
+  const [, keptEpoch] = offer.match(/continue after epoch ([12]) of 3: tiny-sentiment\.csv \(\d[\d,.]* bytes\)/) || [];
+  assert.ok(keptEpoch, offer);
   assert.ok(await page.locator("#resume-button").isDisabled(), "resuming needs the file again");
   await shot("11-resume-offered");
   await page.setInputFiles("#dataset-input", { name: "tiny-sentiment.csv", mimeType: "text/csv", buffer: csv });
@@ -524,27 +570,69 @@ if (PAGE_UNISOLATED) {
   const done = await text("#progress-text");
   log("resumed run:", done, "|", await text("#checkpoint-status"));
   assert.match(done, /^Finished after 3 epochs/);
-  assert.match(await text("#checkpoint-status"), /^Resumed after epoch 1 \(step \d+\)/);
+  assert.match(await text("#checkpoint-status"), new RegExp(`^Resumed after epoch ${keptEpoch} \\(step \\d+\\)`));
   assert.equal(await page.locator("#epochs-table tbody tr").count(), 3, "the whole run's epochs, the first from the checkpoint");
   await page.waitForFunction(() => document.getElementById("resume-panel").hidden);
   timings.reloadResumeMs = Date.now() - start;
+
+  // The engine crashes (a wasm trap, as an out-of-memory would end it) after the first checkpoint
+  // of a run: the library notices, starts a new worker with the base model, the page says what
+  // happened and what is kept, and Resume finishes the run in the new worker.
+  await page.selectOption("#strategy", "last"); // the reload reset the controls
+  await page.fill("#last-k", "1");
+  await page.fill("#epochs", "3");
+  await page.fill("#batch-size", "4");
+  await page.evaluate(() => { document.querySelector("#train-section details").open = true; });
+  await page.fill("#valid-fraction", "0.25");
+  await page.evaluate(() => {
+    const el = document.getElementById("checkpoint-status");
+    const seen = new MutationObserver(async () => {
+      if (!/^Checkpoint after epoch 1 kept/.test(el.textContent)) return;
+      seen.disconnect();
+      const { state } = await import("/page-state.js");
+      state.tuner.testHook("crash").catch(() => {});
+    });
+    seen.observe(el, { childList: true, characterData: true, subtree: true });
+  });
+  await page.click("#train-button");
+  await page.waitForFunction(() => /The engine was restarted/.test(document.getElementById("error-banner").textContent));
+  const banner = await text("#error-banner");
+  log("crash:", banner);
+  assert.match(banner, /the engine crashed \(.*unreachable.*\)\. The engine was restarted; the interrupted training can resume after epoch [12] \(below\); the model kept in this browser is back\./i);
+  assert.match(await text("#model-status"), /ready again \(the engine was restarted\)/);
+  await shot("13-crash-restarted");
+  await page.click("#resume-button");
+  await waitTrained();
+  log("resumed after the crash:", await text("#progress-text"));
+  assert.match(await text("#progress-text"), /^Finished after 3 epochs/);
 
   const lib = await context.newPage();
   lib.setDefaultTimeout(600_000);
   await lib.goto(`${PAGE}test/library.html`);
   const r = await lib.evaluate(async (csv) => {
     const { Webtune, listCheckpoints } = await import("/webtune.js");
-    const tuner = await Webtune.create({ model: { base: "/models/all-MiniLM-L6-v2/", name: "all-MiniLM-L6-v2" }, backend: "cpu" });
+    const crashes = [];
+    const tuner = await Webtune.create({
+      model: { base: "/models/all-MiniLM-L6-v2/", name: "all-MiniLM-L6-v2" }, backend: "cpu",
+      testHooks: true, heartbeatSeconds: 6, onCrash: (e, { restarted }) => crashes.push({ kind: e.kind, message: e.message, restarted }),
+    });
     const file = new File([csv], "tiny.csv", { type: "text/csv" });
     const options = { strategy: "last1", epochs: 3, batchSize: 8, seed: 3 };
     const texts = ["great fun", "a waste of time", "not bad at all"];
     const whole = await tuner.train(file, options);
-    const stop = new AbortController();
+    const wholePredictions = await whole.predict(texts);
+    // The worker hangs once the first checkpoint is written: silent for 6 s, it is declared dead.
     const kept = [];
-    await tuner.train(file, options, {
-      checkpoint: "e2e", signal: stop.signal,
-      onProgress: (ev) => { if (ev.type === "checkpoint") { kept.push(ev); stop.abort(); } },
-    });
+    let hung = null;
+    const hangStarted = Date.now();
+    try {
+      await tuner.train(file, options, {
+        checkpoint: "e2e",
+        onProgress: (ev) => { if (ev.type === "checkpoint") { kept.push(ev); tuner.testHook("hang").catch(() => {}); } },
+      });
+    } catch (e) { hung = { kind: e.kind, message: e.message, seconds: (Date.now() - hangStarted) / 1000 }; }
+    const restartedOn = crashes.length ? (await crashes[0].restarted).backend : null;
+    const oldModel = await whole.predict(texts).then(() => "answered", (e) => e.kind);
     const listed = await listCheckpoints();
     let refused = null;
     try {
@@ -556,15 +644,21 @@ if (PAGE_UNISOLATED) {
     });
     const after = await listCheckpoints();
     const result = {
-      kept, listed, refused, resumedEvents: [...new Set(resumedEvents)], after,
-      whole: await whole.predict(texts), resumed: await resumed.predict(texts),
+      kept, listed, refused, resumedEvents: [...new Set(resumedEvents)], after, hung, restartedOn, oldModel,
+      crashes: crashes.map((c) => ({ kind: c.kind, message: c.message })),
+      whole: wholePredictions, resumed: await resumed.predict(texts),
       epochs: resumed.training.epochs.length,
     };
     tuner.terminate();
     return result;
   }, csv.toString("utf8"));
-  log("library checkpoints:", JSON.stringify({ kept: r.kept, listed: r.listed.map((c) => [c.key, c.epochsDone, c.files[0].name]), refused: r.refused, events: r.resumedEvents }));
-  // Stopped once the first checkpoint was written (the second epoch may have ended meanwhile).
+  log("library checkpoints:", JSON.stringify({ kept: r.kept, hung: r.hung, crashes: r.crashes, restartedOn: r.restartedOn, oldModel: r.oldModel, listed: r.listed.map((c) => [c.key, c.epochsDone, c.files[0].name]), refused: r.refused, events: r.resumedEvents }));
+  assert.equal(r.hung && r.hung.kind, "worker", JSON.stringify(r.hung));
+  assert.match(r.hung.message, /stopped answering \(nothing for 6 s/);
+  assert.deepEqual(r.crashes.map((c) => c.kind), ["worker"], "onCrash once");
+  assert.equal(r.restartedOn, "cpu", "the new worker has the base model");
+  assert.equal(r.oldModel, "worker", "a model of the dead worker says it is gone");
+  // Hung once the first checkpoint was written (the second epoch may have ended meanwhile).
   assert.deepEqual(r.kept.map((k) => [k.epoch, k.skipped]), r.kept.map((_, i) => [i + 1, null]));
   const entry = r.listed.find((c) => c.key === "e2e");
   assert.ok(entry && entry.epochsDone === r.kept.length && entry.epochs === 3, JSON.stringify(entry));
