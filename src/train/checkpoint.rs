@@ -409,3 +409,135 @@ pub(crate) mod prefix {
     pub const FIRST_MOMENT: &str = super::FIRST_MOMENT;
     pub const SECOND_MOMENT: &str = super::SECOND_MOMENT;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::{Linear, LinearConfig};
+
+    fn meta() -> CheckpointMeta {
+        CheckpointMeta {
+            format: FORMAT,
+            identity: None,
+            epochs_done: 1,
+            step: 3,
+            steps_per_epoch: 3,
+            total_steps: 9,
+            step_losses: vec![0.7, 0.6, 0.5],
+            epochs: Vec::new(),
+            best: Some(BestSoFar {
+                epoch: 1,
+                score: (0.5, -0.6),
+            }),
+            best_is_current: true,
+            since_best: 0,
+            dropout_rng: 42,
+            adam_steps: BTreeMap::from([("weight".to_string(), 3)]),
+            train_seconds: 1.5,
+        }
+    }
+
+    fn linear() -> Linear {
+        LinearConfig::new(3, 2).init(&Device::flex())
+    }
+
+    fn with(tensors: &[(&str, Vec<usize>, Vec<f32>)]) -> Checkpoint {
+        Checkpoint {
+            meta: meta(),
+            tensors: tensors
+                .iter()
+                .map(|(n, s, v)| (n.to_string(), (s.clone(), v.clone())))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_round_trips_through_its_bytes_and_loads_by_path() {
+        let c = with(&[
+            ("model.weight", vec![3, 2], vec![1., 2., 3., 4., 5., 6.]),
+            ("model.bias", vec![2], vec![0.5, -0.5]),
+            ("adam.m1.weight", vec![3, 2], vec![0.1; 6]),
+            ("adam.m2.weight", vec![3, 2], vec![0.2; 6]),
+        ]);
+        let back = Checkpoint::from_bytes(&c.to_bytes().unwrap(), "c.safetensors").unwrap();
+        assert_eq!(back.tensors, c.tensors);
+        assert_eq!(back.meta.step_losses, c.meta.step_losses);
+        assert_eq!(back.meta.dropout_rng, 42);
+        let moments = back.moments().unwrap();
+        assert_eq!(moments["weight"].steps, 3);
+        assert_eq!(back.best(), back.model(), "the best is the current model");
+
+        let loaded = load_params(linear(), &back.model(), |_| true).unwrap();
+        let weight = loaded.weight.val().into_data().to_vec::<f32>().unwrap();
+        assert_eq!(weight, [1., 2., 3., 4., 5., 6.]);
+        assert_eq!(
+            params(&loaded)
+                .iter()
+                .map(|p| p.path.as_str())
+                .collect::<Vec<_>>(),
+            ["weight", "bias"]
+        );
+    }
+
+    /// What a file that is not this run's checkpoint gets: each a message naming the problem.
+    #[test]
+    fn a_foreign_or_broken_checkpoint_is_refused_by_name() {
+        let refused = |c: Checkpoint| {
+            load_params(linear(), &c.model(), |_| true)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string()
+        };
+        let wrong_shape = refused(with(&[
+            ("model.weight", vec![2, 3], vec![0.; 6]),
+            ("model.bias", vec![2], vec![0.; 2]),
+        ]));
+        assert!(
+            wrong_shape.contains("weight is [2, 3], the model's is [3, 2]"),
+            "{wrong_shape}"
+        );
+        let missing = refused(with(&[("model.weight", vec![3, 2], vec![0.; 6])]));
+        assert!(missing.contains("bias is missing"), "{missing}");
+        let stranger = refused(with(&[
+            ("model.weight", vec![3, 2], vec![0.; 6]),
+            ("model.bias", vec![2], vec![0.; 2]),
+            ("model.lora.a", vec![2], vec![0.; 2]),
+        ]));
+        assert!(
+            stranger.contains("lora.a is not a parameter of this model"),
+            "{stranger}"
+        );
+
+        let half = with(&[("adam.m1.weight", vec![3, 2], vec![0.; 6])]);
+        let e = half.moments().unwrap_err().to_string();
+        assert!(e.contains("lacks the second moment of weight"), "{e}");
+
+        let e = Checkpoint::from_bytes(b"\x08\0\0\0\0\0\0\0{}      ", "x.safetensors")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("x.safetensors is not a webtune checkpoint"),
+            "{e}"
+        );
+        let plain = crate::export::tensors::to_safetensors(&HostTensors::new(), None).unwrap();
+        let e = Checkpoint::from_bytes(&plain, "model.safetensors")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("it has no checkpoint metadata"), "{e}");
+        let mut future = with(&[]);
+        future.meta.format = FORMAT + 1;
+        let e = Checkpoint::from_bytes(&future.to_bytes().unwrap(), "new.safetensors")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("format 2, this webtune reads format 1"), "{e}");
+        for cut in [0, 7, 100] {
+            let bytes = with(&[("model.bias", vec![2], vec![1.; 2])])
+                .to_bytes()
+                .unwrap();
+            let e = Checkpoint::from_bytes(&bytes[..cut.min(bytes.len() - 1)], "cut")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("cut is not a webtune checkpoint"), "{e}");
+        }
+    }
+}
