@@ -73,6 +73,40 @@ pub struct AdapterSummary {
     pub max_compute_invocations_per_workgroup: u32,
 }
 
+/// Refuses, before anything is uploaded, a model whose largest weight does not fit in one buffer
+/// binding of the GPU adapter `info` runs on (a kernel binds each weight whole): the upload would
+/// otherwise fail deep in the runtime, or kill the page's wasm module. Nothing to check on the CPU.
+pub fn check_model_fits(config: &crate::model::BertConfig, info: &BackendInfo) -> Result<()> {
+    let Some(a) = info
+        .adapter
+        .as_ref()
+        .filter(|_| info.backend == BackendKind::Wgpu)
+    else {
+        return Ok(());
+    };
+    let limit = match (a.max_storage_buffer_binding_size, a.max_buffer_size) {
+        (0, 0) => return Ok(()), // limits unknown
+        (0, b) | (b, 0) => b,
+        (s, b) => s.min(b),
+    };
+    let (what, values) = config.largest_weight();
+    let bytes = values.saturating_mul(4);
+    if bytes <= limit as u128 {
+        return Ok(());
+    }
+    let mb = |b: u128| b as f64 / (1u64 << 20) as f64;
+    Err(Error::Backend(format!(
+        "this model does not fit the GPU adapter ({}): {what} take {:.0} MiB, and its largest buffer binding holds {:.0} MiB; choose the CPU backend, or a smaller model",
+        if a.name.is_empty() {
+            "unnamed"
+        } else {
+            &a.name
+        },
+        mb(bytes),
+        mb(limit as u128)
+    )))
+}
+
 impl AdapterSummary {
     /// Reads what wgpu knows of the adapter burn's runtime was set up with.
     #[cfg(feature = "wgpu")]
@@ -434,5 +468,41 @@ mod tests {
         });
         assert_eq!(cache_limit(&gpu, Platform::Browser), 256 << 20);
         assert_eq!(cache_limit(&gpu, Platform::Native), 2 << 30);
+    }
+
+    /// all-MiniLM-L6-v2 (word embeddings 30522 × 384: 45 MiB) fits WebGPU's default 128 MiB
+    /// binding; a multilingual large model's (250002 × 1024: 977 MiB) does not, and says so
+    /// before anything is uploaded. The CPU backend has no such limit.
+    #[test]
+    fn a_model_larger_than_the_adapters_buffers_is_refused_up_front() {
+        let config = |vocab: usize, hidden: usize| {
+            crate::model::BertConfig::from_json(
+                format!(
+                    r#"{{"vocab_size":{vocab},"hidden_size":{hidden},"num_hidden_layers":1,
+                    "num_attention_heads":8,"intermediate_size":{},"max_position_embeddings":512,
+                    "type_vocab_size":2}}"#,
+                    4 * hidden
+                )
+                .as_bytes(),
+            )
+            .unwrap()
+        };
+        let mut gpu = cpu("").info;
+        gpu.backend = BackendKind::Wgpu;
+        gpu.adapter = Some(AdapterSummary {
+            name: "SwiftShader Device".into(),
+            max_buffer_size: 256 << 20,
+            max_storage_buffer_binding_size: 128 << 20,
+            ..Default::default()
+        });
+        check_model_fits(&config(30522, 384), &gpu).unwrap();
+        let e = check_model_fits(&config(250002, 1024), &gpu)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("does not fit the GPU adapter (SwiftShader Device): the word embeddings take 977 MiB, and its largest buffer binding holds 128 MiB"),
+            "{e}"
+        );
+        check_model_fits(&config(250002, 1024), &cpu("").info).unwrap();
     }
 }

@@ -205,6 +205,24 @@ impl BertConfig {
         add(embeddings, mul(l, layer))
     }
 
+    /// The largest single weight, by name, and its values (`u128`, as [`Self::parameter_count`]):
+    /// a GPU holds each weight in one buffer, so this bounds the buffer size a device needs.
+    pub fn largest_weight(&self) -> (&'static str, u128) {
+        let h = self.hidden_size as u128;
+        [
+            ("the word embeddings", self.vocab_size as u128),
+            ("a feed-forward weight", self.intermediate_size as u128),
+            (
+                "the position embeddings",
+                self.max_position_embeddings as u128,
+            ),
+        ]
+        .into_iter()
+        .map(|(name, n)| (name, n.saturating_mul(h)))
+        .max_by_key(|&(_, n)| n)
+        .expect("three candidates")
+    }
+
     /// Size of one attention head.
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_attention_heads

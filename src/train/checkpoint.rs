@@ -468,7 +468,7 @@ mod tests {
         assert_eq!(back.best(), back.model(), "the best is the current model");
 
         let loaded = load_params(linear(), &back.model(), |_| true).unwrap();
-        let weight = loaded.weight.val().into_data().to_vec::<f32>().unwrap();
+        let weight = loaded.weight.val().into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(weight, [1., 2., 3., 4., 5., 6.]);
         assert_eq!(
             params(&loaded)

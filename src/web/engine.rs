@@ -6,8 +6,9 @@ use js_sys::{Array, Float32Array, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::{init_backend, to_js};
-use crate::backend::{BackendChoice, BackendInfo};
+use crate::backend::{self, BackendChoice, BackendInfo};
 use crate::engine::{BatchLimits, Engine, ModelFiles};
+use crate::model::BertConfig;
 use crate::tokenize::DEFAULT_MAX_LEN;
 
 /// A model loaded in the browser.
@@ -30,6 +31,7 @@ impl WebEngine {
     ) -> Result<WebEngine, JsValue> {
         let choice: BackendChoice = backend.parse()?;
         let b = init_backend(choice).await?;
+        backend::check_model_fits(&BertConfig::from_json(&config)?, &b.info)?;
         let files = ModelFiles {
             config,
             tokenizer,
