@@ -13,6 +13,12 @@ import { useModel, persistModel } from "./page-saved.js";
 
 const chart = new TrainingChart($("chart"));
 
+/** An epoch's validation figures on the chart. */
+function chartEpoch(e) {
+  const v = e.valid;
+  chart.addEpoch(e.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macroF1 } : {});
+}
+
 /** The key the page keeps its run's checkpoint under (one interrupted run at a time). */
 const CHECKPOINT = "page";
 
@@ -129,8 +135,7 @@ export function onProgress(ev) {
     case "epoch": {
       state.history.epochs.push(ev);
       if (ev.similarity) renderSimilarity(state.history.baseline, state.history.epochs);
-      const v = ev.valid;
-      chart.addEpoch(ev.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macroF1 } : {});
+      chartEpoch(ev);
       renderEpoch(ev, state.history.labels);
       renderEpochs(state.history.epochs);
       break;
@@ -153,8 +158,7 @@ export function onProgress(ev) {
       ev.stepLosses.forEach((loss, i) => { state.history.steps.push([i + 1, loss]); chart.addStep(i + 1, loss); });
       for (const e of ev.epochs) {
         state.history.epochs.push(e);
-        const v = e.valid;
-        chart.addEpoch(e.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macroF1 } : {});
+        chartEpoch(e);
       }
       renderEpochs(state.history.epochs);
       bar.value = ev.step;
@@ -252,8 +256,7 @@ export function replayHistory(h) {
   chart.reset(h.started.totalSteps, h.started.stepsPerEpoch);
   for (const [s, l] of h.steps) chart.losses.push([s, l]);
   for (const e of h.epochs) {
-    const v = e.valid;
-    chart.addEpoch(e.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macroF1 } : {});
+    chartEpoch(e);
     renderEpoch(e, h.labels);
   }
   renderRunInfo(h.started);

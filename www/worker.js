@@ -152,25 +152,21 @@ async function checkpointsFor(key, resume, request, post) {
     if (quota) limitBytes = Math.max(0, quota - (usage || 0) - 64 * 2 ** 20);
   } catch { /* no estimate: the engine's limit */ }
   let written = Promise.resolve();
-  /** @type {Map<number, object>} the engine's checkpoint events, until the write ends */
-  const waiting = new Map();
   return {
     resume: stored,
     limitBytes,
     get written() { return written; },
     onCheckpoint(bytes, summary) {
       const info = { ...summary, key, request, savedAt: new Date().toISOString(), bytes: bytes.byteLength };
+      const event = (skipped) => ({ type: "checkpoint", epoch: summary.epochsDone, bytes: bytes.byteLength, skipped });
       written = written.then(() => putCheckpoint(key, bytes, info)).then(
-        () => post(waiting.get(summary.epochsDone) || { type: "checkpoint", epoch: summary.epochsDone, bytes: bytes.byteLength, skipped: null }),
-        (err) => post({ type: "checkpoint", epoch: summary.epochsDone, bytes: bytes.byteLength,
-          skipped: `could not keep it in this browser's storage: ${err && err.message ? err.message : err} (training goes on)` }),
-      ).finally(() => waiting.delete(summary.epochsDone));
+        () => post(event(null)),
+        (err) => post(event(`could not keep it in this browser's storage: ${err && err.message ? err.message : err} (training goes on)`)),
+      );
     },
-    /** Holds back a kept checkpoint's event until it is written; true when held. */
+    /** The engine's event for a checkpoint it handed over: the write above posts it instead. */
     announce(event) {
-      if (event.type !== "checkpoint" || event.skipped) return false;
-      waiting.set(event.epoch, event);
-      return true;
+      return event.type === "checkpoint" && !event.skipped;
     },
   };
 }

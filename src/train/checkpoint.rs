@@ -28,10 +28,10 @@ pub const FORMAT: u32 = 1;
 /// The safetensors metadata key holding [`CheckpointMeta`] as JSON.
 const META_KEY: &str = "webtune_checkpoint";
 /// Name prefixes of the tensors: the model as it is, the best epoch's model, AdamW's moments.
-const MODEL: &str = "model.";
-const BEST: &str = "best.";
-const FIRST_MOMENT: &str = "adam.m1.";
-const SECOND_MOMENT: &str = "adam.m2.";
+pub(crate) const MODEL: &str = "model.";
+pub(crate) const BEST: &str = "best.";
+pub(crate) const FIRST_MOMENT: &str = "adam.m1.";
+pub(crate) const SECOND_MOMENT: &str = "adam.m2.";
 
 /// A file's identity without its contents: a resumed run must read the very same data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,12 +236,16 @@ pub struct ParamEntry {
     pub trainable: bool,
 }
 
-struct Paths {
+/// Walks a module's float parameters with their paths; with `values`, also keeps each one's
+/// value (flattened) for the parameters `keep` accepts.
+struct Paths<'a> {
     stack: Vec<String>,
-    found: Vec<ParamEntry>,
+    keep: &'a dyn Fn(&ParamEntry) -> bool,
+    values: bool,
+    found: Vec<(ParamEntry, Option<Tensor<1>>)>,
 }
 
-impl ModuleVisitor for Paths {
+impl ModuleVisitor for Paths<'_> {
     fn enter_module(&mut self, name: &str, _container: &str) {
         self.stack.push(name.to_string());
     }
@@ -249,23 +253,41 @@ impl ModuleVisitor for Paths {
         self.stack.pop();
     }
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.found.push(ParamEntry {
+        let entry = ParamEntry {
             path: self.stack.join("."),
             id: param.id,
             shape: param.dims().to_vec(),
             trainable: param.is_require_grad(),
-        });
+        };
+        if (self.keep)(&entry) {
+            let n = entry.shape.iter().product::<usize>();
+            let value = self.values.then(|| param.val().reshape([n]));
+            self.found.push((entry, value));
+        }
     }
 }
 
-/// Every float parameter of `module`, in its order, with its path.
-pub fn params<M: Module>(module: &M) -> Vec<ParamEntry> {
+fn walk<M: Module>(
+    module: &M,
+    keep: &dyn Fn(&ParamEntry) -> bool,
+    values: bool,
+) -> Vec<(ParamEntry, Option<Tensor<1>>)> {
     let mut v = Paths {
         stack: Vec::new(),
+        keep,
+        values,
         found: Vec::new(),
     };
     module.visit(&mut v);
     v.found
+}
+
+/// Every float parameter of `module`, in its order, with its path.
+pub fn params<M: Module>(module: &M) -> Vec<ParamEntry> {
+    walk(module, &|_| true, false)
+        .into_iter()
+        .map(|(entry, _)| entry)
+        .collect()
 }
 
 /// The values of the parameters of `module` whose paths `keep` accepts, read from the device.
@@ -273,41 +295,11 @@ pub async fn read_params<M: Module>(
     module: &M,
     keep: impl Fn(&ParamEntry) -> bool,
 ) -> Result<HostTensors> {
-    struct Collect<'a, F> {
-        stack: Vec<String>,
-        keep: &'a F,
-        found: Vec<(String, Vec<usize>, Tensor<1>)>,
-    }
-    impl<F: Fn(&ParamEntry) -> bool> ModuleVisitor for Collect<'_, F> {
-        fn enter_module(&mut self, name: &str, _container: &str) {
-            self.stack.push(name.to_string());
-        }
-        fn exit_module(&mut self, _name: &str, _container: &str) {
-            self.stack.pop();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let entry = ParamEntry {
-                path: self.stack.join("."),
-                id: param.id,
-                shape: param.dims().to_vec(),
-                trainable: param.is_require_grad(),
-            };
-            if (self.keep)(&entry) {
-                let n = entry.shape.iter().product::<usize>();
-                self.found
-                    .push((entry.path, entry.shape, param.val().reshape([n])));
-            }
-        }
-    }
-    let mut v = Collect {
-        stack: Vec::new(),
-        keep: &keep,
-        found: Vec::new(),
-    };
-    module.visit(&mut v);
     let mut out = HostTensors::new();
-    for (path, shape, t) in v.found {
-        out.insert(path, (shape, read_f32(t).await?));
+    for (entry, value) in walk(module, &keep, true) {
+        if let Some(value) = value {
+            out.insert(entry.path, (entry.shape, read_f32(value).await?));
+        }
     }
     Ok(out)
 }
@@ -397,17 +389,9 @@ pub fn load_params<M: Module>(
     Ok(module)
 }
 
-/// Puts a model's trainable weights, the best model's and the optimiser's moments in `tensors`.
+/// Adds `from` to `tensors`, each name behind `prefix` ([`MODEL`], [`BEST`], ...).
 pub(crate) fn insert_all(tensors: &mut HostTensors, prefix: &str, from: HostTensors) {
     tensors.extend(from.into_iter().map(|(k, v)| (format!("{prefix}{k}"), v)));
-}
-
-/// The tensor name prefixes, for the loop that builds a checkpoint.
-pub(crate) mod prefix {
-    pub const MODEL: &str = super::MODEL;
-    pub const BEST: &str = super::BEST;
-    pub const FIRST_MOMENT: &str = super::FIRST_MOMENT;
-    pub const SECOND_MOMENT: &str = super::SECOND_MOMENT;
 }
 
 #[cfg(test)]

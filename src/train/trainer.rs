@@ -17,7 +17,9 @@ use crate::tokenize::Encoded;
 use crate::{Error, Result};
 
 use super::batches::epoch_batches;
-use super::checkpoint::{self, BestSoFar, Checkpoint, CheckpointMeta, prefix};
+use super::checkpoint::{
+    self, BEST, BestSoFar, Checkpoint, CheckpointMeta, FIRST_MOMENT, MODEL, SECOND_MOMENT,
+};
 use super::config::{HeadInit, TrainConfig};
 use super::logreg::{self, CvReport};
 use super::metrics::{Metrics, argmax_rows};
@@ -176,20 +178,14 @@ async fn make_checkpoint(
     let weights = checkpoint::read_params(model, |p| p.trainable).await?;
     if !meta.best_is_current {
         let best_weights = checkpoint::read_params(best, |p| weights.contains_key(&p.path)).await?;
-        checkpoint::insert_all(&mut tensors, prefix::BEST, best_weights);
+        checkpoint::insert_all(&mut tensors, BEST, best_weights);
     }
-    checkpoint::insert_all(&mut tensors, prefix::MODEL, weights);
+    checkpoint::insert_all(&mut tensors, MODEL, weights);
     for (path, m) in optimizer.moments(model) {
         let first = read_f32(m.first).await?;
         let second = read_f32(m.second).await?;
-        tensors.insert(
-            format!("{}{path}", prefix::FIRST_MOMENT),
-            (m.shape.clone(), first),
-        );
-        tensors.insert(
-            format!("{}{path}", prefix::SECOND_MOMENT),
-            (m.shape, second),
-        );
+        tensors.insert(format!("{FIRST_MOMENT}{path}"), (m.shape.clone(), first));
+        tensors.insert(format!("{SECOND_MOMENT}{path}"), (m.shape, second));
         meta.adam_steps.insert(path, m.steps);
     }
     Ok(Checkpoint { meta, tensors })

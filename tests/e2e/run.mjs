@@ -64,6 +64,22 @@ async function predictionFor(sentence) {
   return page.locator("#prediction").evaluate((p) => ({ label: p.dataset.label, probs: JSON.parse(p.dataset.probs) }));
 }
 
+/** Once the page says its first checkpoint is kept: reloads the page, or fires a test hook
+ * (`loseGpu`, `crash`; the page runs with `?testHooks=1`). */
+async function atFirstCheckpoint(action) {
+  await page.evaluate((action) => {
+    const el = document.getElementById("checkpoint-status");
+    const seen = new MutationObserver(async () => {
+      if (!/^Checkpoint after epoch 1 kept/.test(el.textContent)) return;
+      seen.disconnect();
+      if (action === "reload") return location.reload();
+      const { state } = await import("/page-state.js");
+      state.tuner.testHook(action).catch(() => {});
+    });
+    seen.observe(el, { childList: true, characterData: true, subtree: true });
+  }, action);
+}
+
 // ------------------------------------------------------------------ 1. forced WebGPU, then CPU: a short run each
 // The CPU run is `last2` on the threaded package with 2 threads (the page is cross-origin
 // isolated); WebGPU trains one layer (SwiftShader is slow).
@@ -118,16 +134,7 @@ assert.ok(await page.evaluate(() => self.crossOriginIsolated), "the page is cros
   await page.setInputFiles("#dataset-input", { name: "eight.csv", mimeType: "text/csv", buffer: Buffer.from(eight) });
   await page.waitForFunction(() => /8 examples, 2 classes/.test(document.getElementById("dataset-info").textContent));
   await page.fill("#epochs", "3");
-  await page.evaluate(() => {
-    const el = document.getElementById("checkpoint-status");
-    const seen = new MutationObserver(async () => {
-      if (!/^Checkpoint after epoch 1 kept/.test(el.textContent)) return;
-      seen.disconnect();
-      const { state } = await import("/page-state.js");
-      await state.tuner.testHook("loseGpu");
-    });
-    seen.observe(el, { childList: true, characterData: true, subtree: true });
-  });
+  await atFirstCheckpoint("loseGpu");
   await page.click("#train-button");
   await page.waitForFunction(() => /^Training failed/.test(document.getElementById("progress-text").textContent));
   const failed = await text("#progress-text");
@@ -546,11 +553,7 @@ if (PAGE_UNISOLATED) {
   await page.click("#train-section details > summary"); // advanced settings
   await page.fill("#valid-fraction", "0.25");
   // Reload as soon as the first checkpoint is kept: the worker dies in the middle of epoch 2.
-  await page.evaluate(() => {
-    const el = document.getElementById("checkpoint-status");
-    new MutationObserver(() => { if (/^Checkpoint after epoch 1 kept/.test(el.textContent)) location.reload(); })
-      .observe(el, { childList: true, characterData: true, subtree: true });
-  });
+  await atFirstCheckpoint("reload");
   const reloaded = page.waitForEvent("framenavigated");
   await page.click("#train-button");
   await reloaded;
@@ -584,16 +587,7 @@ if (PAGE_UNISOLATED) {
   await page.fill("#batch-size", "4");
   await page.evaluate(() => { document.querySelector("#train-section details").open = true; });
   await page.fill("#valid-fraction", "0.25");
-  await page.evaluate(() => {
-    const el = document.getElementById("checkpoint-status");
-    const seen = new MutationObserver(async () => {
-      if (!/^Checkpoint after epoch 1 kept/.test(el.textContent)) return;
-      seen.disconnect();
-      const { state } = await import("/page-state.js");
-      state.tuner.testHook("crash").catch(() => {});
-    });
-    seen.observe(el, { childList: true, characterData: true, subtree: true });
-  });
+  await atFirstCheckpoint("crash");
   await page.click("#train-button");
   await page.waitForFunction(() => /The engine was restarted/.test(document.getElementById("error-banner").textContent));
   const banner = await text("#error-banner");
