@@ -107,6 +107,15 @@ pub fn check_model_fits(config: &crate::model::BertConfig, info: &BackendInfo) -
     )))
 }
 
+/// [`check_model_fits`] for a model's `config.json` as bytes; one that cannot be read passes, the
+/// loader reports it (with the file's name).
+pub fn check_config_fits(config: Option<&[u8]>, info: &BackendInfo) -> Result<()> {
+    match config.map(crate::model::BertConfig::from_json) {
+        Some(Ok(config)) => check_model_fits(&config, info),
+        _ => Ok(()),
+    }
+}
+
 impl AdapterSummary {
     /// Reads what wgpu knows of the adapter burn's runtime was set up with.
     #[cfg(feature = "wgpu")]

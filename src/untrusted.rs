@@ -13,7 +13,10 @@ use burn::prelude::Device;
 use crate::data::pairs::{PairColumns, header_kind, parse_pairs};
 use crate::data::{Format, ParseOptions, parse, stratified_split};
 use crate::export::{self, archive};
-use crate::model::BertConfig;
+use crate::model::{BertConfig, Head, TextClassifier};
+use crate::train::checkpoint::{self, Checkpoint};
+use crate::train::optim::Optimizer;
+use crate::train::strategy::Strategy;
 use crate::weights::{load_dense_head, load_encoder};
 
 /// The formats a dataset input's first byte selects, so one corpus reaches every parser.
@@ -74,6 +77,92 @@ pub fn model_zip(bytes: &[u8]) {
     let device = Device::flex();
     let _ = export::import(&files, &device);
     let _ = export::import_embedding(&files, &device);
+}
+
+/// A checkpoint file, read as a resume reads it onto [`tiny_classifier`]: the file, the model's
+/// and the best epoch's weights put into the model, AdamW's moments into an optimiser.
+pub fn checkpoint(bytes: &[u8]) {
+    let Ok(c) = Checkpoint::from_bytes(bytes, "fuzz") else {
+        return;
+    };
+    let model = tiny_classifier();
+    let _ = checkpoint::load_params(model.clone(), &c.best(), |p| p.trainable);
+    if let (Ok(model), Ok(moments)) = (
+        checkpoint::load_params(model, &c.model(), |p| p.trainable),
+        c.moments(),
+    ) {
+        let _ = Optimizer::new(0.01, None).restore_moments(&model, moments, &Device::flex());
+    }
+}
+
+/// [`TINY_CONFIG`]'s classifier of 2 labels as `last1` trains it (the last layer and the head),
+/// on the autodiff device as in training (elsewhere no parameter counts as trainable).
+pub fn tiny_classifier() -> TextClassifier {
+    let device = Device::flex().autodiff();
+    let (encoder, _) = load_encoder(tiny_config(), tiny_weights(), &device).expect("sizes agree");
+    let head = Head::new(burn::nn::LinearConfig::new(8, 2).init(&device), false);
+    Strategy::Last { k: 1 }.apply(TextClassifier { encoder, head })
+}
+
+/// A checkpoint of [`tiny_classifier`] after its first epoch of three, made the way the trainer
+/// makes one (every trainable parameter by path, its two moments and step count), with
+/// deterministic values: the fuzz corpus's seeds (`checkpoint` and, with the best epoch's
+/// weights stored apart, `checkpoint-best`), which a test keeps in step with this code.
+pub fn tiny_checkpoint(best_apart: bool) -> Vec<u8> {
+    use crate::train::checkpoint::{BEST, CheckpointMeta, FIRST_MOMENT, MODEL, SECOND_MOMENT};
+    let mut tensors = crate::export::tensors::HostTensors::new();
+    let mut adam_steps = std::collections::BTreeMap::new();
+    let trainable = checkpoint::params(&tiny_classifier())
+        .into_iter()
+        .filter(|p| p.trainable);
+    for (i, p) in trainable.enumerate() {
+        let n = p.shape.iter().product::<usize>();
+        let values = |scale: f32| (0..n).map(|j| scale * ((i + j) % 7) as f32).collect();
+        let mut prefixes = vec![(MODEL, 0.01), (FIRST_MOMENT, 0.001), (SECOND_MOMENT, 1e-6)];
+        if best_apart {
+            prefixes.push((BEST, 0.02));
+        }
+        for (prefix, scale) in prefixes {
+            tensors.insert(format!("{prefix}{}", p.path), (p.shape.clone(), values(scale)));
+        }
+        adam_steps.insert(p.path, 3);
+    }
+    let report = crate::train::progress::EpochReport {
+        epoch: 1,
+        train_loss: 0.69,
+        valid: None,
+        similarity: None,
+        seconds: 1.0,
+        train_seconds: 0.5,
+        examples_per_sec: 24.0,
+        best: !best_apart,
+    };
+    let meta = CheckpointMeta {
+        format: checkpoint::FORMAT,
+        identity: Some(checkpoint::RunIdentity {
+            settings: serde_json::json!({"strategy": "last1", "epochs": 3, "seed": 7}),
+            base_model: Some("tiny".into()),
+            files: vec![checkpoint::Fingerprint::of("train.csv", b"text,label\ngood,pos\n")],
+        }),
+        epochs_done: 1,
+        step: 3,
+        steps_per_epoch: 3,
+        total_steps: 9,
+        step_losses: vec![0.7, 0.69, 0.68],
+        epochs: vec![report],
+        best: Some(checkpoint::BestSoFar {
+            epoch: 1,
+            score: (0.5, -0.69),
+        }),
+        best_is_current: !best_apart,
+        since_best: 0,
+        dropout_rng: 42,
+        adam_steps,
+        train_seconds: 0.5,
+    };
+    Checkpoint { meta, tensors }
+        .to_bytes()
+        .expect("a checkpoint of the tiny model serialises")
 }
 
 /// A BERT of 2 layers, hidden size 8: the shape of the fuzz corpus's models.
@@ -174,11 +263,12 @@ mod tests {
     #[test]
     fn no_corpus_input_panics() {
         type Target = (&'static str, fn(&[u8]));
-        let targets: [Target; 4] = [
+        let targets: [Target; 5] = [
             ("dataset", super::dataset),
             ("safetensors", super::safetensors),
             ("config", super::config),
             ("model_zip", super::model_zip),
+            ("checkpoint", super::checkpoint),
         ];
         let mut panicked = Vec::new();
         let mut count = 0;
@@ -192,6 +282,50 @@ mod tests {
         }
         assert!(panicked.is_empty(), "these inputs panic: {panicked:?}");
         assert!(count >= 30, "only {count} corpus inputs");
+    }
+
+    /// The checkpoint seeds are [`tiny_checkpoint`]'s (and the first half of one): rewritten by
+    /// `WEBTUNE_WRITE_FUZZ_SEEDS=1 cargo test --lib untrusted`, checked otherwise. Each whole one
+    /// resumes onto the tiny classifier, so the fuzzer starts from files that reach every step.
+    #[test]
+    fn the_checkpoint_seeds_are_the_trainers_layout_and_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/checkpoint");
+        let whole = tiny_checkpoint(false);
+        let seeds = [
+            ("checkpoint", whole.clone()),
+            ("checkpoint-best", tiny_checkpoint(true)),
+            ("checkpoint-cut", whole[..whole.len() / 2].to_vec()),
+        ];
+        for (name, bytes) in &seeds {
+            let path = dir.join(format!("seed-{name}"));
+            if std::env::var_os("WEBTUNE_WRITE_FUZZ_SEEDS").is_some() {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, bytes).unwrap();
+            }
+            assert!(
+                std::fs::read(&path).is_ok_and(|b| b == *bytes),
+                "{} is not what tiny_checkpoint writes: WEBTUNE_WRITE_FUZZ_SEEDS=1 cargo test --lib untrusted",
+                path.display()
+            );
+        }
+        let trainable = checkpoint::params(&tiny_classifier())
+            .iter()
+            .filter(|p| p.trainable)
+            .count();
+        assert_eq!(trainable, 18, "last1: 16 in the layer, 2 in the head");
+        for (name, bytes) in &seeds[..2] {
+            let c = Checkpoint::from_bytes(bytes, name).unwrap();
+            let stored = if *name == "checkpoint" { 3 } else { 4 };
+            assert_eq!(c.tensors.len(), stored * trainable, "{name}");
+            let model = checkpoint::load_params(tiny_classifier(), &c.model(), |p| p.trainable)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            checkpoint::load_params(tiny_classifier(), &c.best(), |p| p.trainable).unwrap();
+            Optimizer::new(0.01, None)
+                .restore_moments(&model, c.moments().unwrap(), &Device::flex())
+                .unwrap();
+        }
+        let cut = Checkpoint::from_bytes(&seeds[2].1, "cut").unwrap_err();
+        assert!(cut.to_string().contains("not a webtune checkpoint"), "{cut}");
     }
 
     fn seed(target: &str, name: &str) -> Vec<u8> {

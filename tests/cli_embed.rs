@@ -118,3 +118,34 @@ fn absurd_config_sizes_are_a_clear_error_not_an_abort() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// A model whose word embeddings (here 40,000,000 × 384 floats, 57 GiB) do not fit one buffer
+/// binding of the wgpu adapter (lavapipe here) is refused before a byte of it is read, as in the
+/// browser: the weights file is empty, so anything but the up-front check would fail otherwise.
+#[test]
+fn a_model_too_large_for_the_gpu_adapter_is_refused_before_loading() {
+    let dir = std::env::temp_dir().join(format!("webtune-too-large-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model_dir().join("config.json")).unwrap()).unwrap();
+    config["vocab_size"] = 40_000_000.into();
+    std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+    std::fs::copy(
+        model_dir().join("tokenizer.json"),
+        dir.join("tokenizer.json"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("model.safetensors"), b"").unwrap();
+    let out = run_embed(
+        &["--model", dir.to_str().unwrap(), "--backend", "wgpu"],
+        "hello\n",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("this model does not fit the GPU adapter")
+            && stderr.contains("the word embeddings take 58594 MiB"),
+        "{stderr}"
+    );
+}

@@ -38,7 +38,10 @@ impl WebEmbedder {
             .get(export::layout::WEBTUNE)
             .and_then(|w| serde_json::from_slice::<serde_json::Value>(w).ok())
             .and_then(|w| w.get("training").cloned());
-        super::check_archive_fits(&files, &b.info)?;
+        crate::backend::check_config_fits(
+            files.get(crate::export::layout::CONFIG).map(Vec::as_slice),
+            &b.info,
+        )?;
         let (engine, normalize) = export::import_embedding(&files, &b.device)?;
         Ok(WebEmbedder {
             engine: Rc::new(engine),

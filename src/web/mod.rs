@@ -95,22 +95,6 @@ fn js_error(message: &str, kind: &str) -> JsValue {
     error.into()
 }
 
-/// A model archive's encoder must fit the GPU adapter it is opened on
-/// ([`crate::backend::check_model_fits`]); a `config.json` that cannot be read is the import's to
-/// report.
-fn check_archive_fits(
-    files: &std::collections::BTreeMap<String, Vec<u8>>,
-    info: &crate::backend::BackendInfo,
-) -> Result<()> {
-    match files
-        .get(crate::export::layout::CONFIG)
-        .map(|c| crate::model::BertConfig::from_json(c))
-    {
-        Some(Ok(config)) => crate::backend::check_model_fits(&config, info),
-        _ => Ok(()),
-    }
-}
-
 /// A value for JavaScript: plain objects and arrays, keys in camelCase.
 fn to_js<T: Serialize>(value: &T) -> std::result::Result<JsValue, JsValue> {
     let internal = |e: &dyn std::fmt::Display| {

@@ -68,8 +68,21 @@ pub fn is_exported(dir: &Path) -> bool {
 
 fn load_classifier(dir: &Path, backend: &BackendArgs) -> Result<(Backend, Classifier)> {
     let b = init_backend(backend)?;
-    let c = export::import(&export::read_dir(dir)?, &b.device)?;
+    let c = import_classifier(&export::read_dir(dir)?, &b)?;
     Ok((b, c))
+}
+
+/// A base model on `b`, refused before anything is uploaded when a weight does not fit one
+/// buffer binding of the GPU adapter (`backend::check_model_fits`, as in the browser).
+pub fn load_engine(files: &ModelFiles, b: &Backend, max_len: usize) -> Result<Engine> {
+    backend::check_config_fits(Some(&files.config), &b.info)?;
+    Engine::load(files, &b.device, max_len)
+}
+
+/// An exported classifier's files on `b`, checked as [`load_engine`] checks a base model.
+pub fn import_classifier(files: &BTreeMap<String, Vec<u8>>, b: &Backend) -> Result<Classifier> {
+    backend::check_config_fits(files.get(export::layout::CONFIG).map(Vec::as_slice), &b.info)?;
+    export::import(files, &b.device)
 }
 
 /// The token limit a sentence-transformers folder declares (`sentence_bert_config.json`), which
@@ -93,7 +106,7 @@ fn run(cli: Cli) -> Result<()> {
             let max_len = max_len
                 .or_else(|| saved_max_len(&model))
                 .unwrap_or(DEFAULT_MAX_LEN);
-            let engine = Engine::load(&ModelFiles::read_dir(&model)?, &backend.device, max_len)?;
+            let engine = load_engine(&ModelFiles::read_dir(&model)?, &backend, max_len)?;
             // A model whose modules end in Normalize (an embedding model webtune or
             // sentence-transformers wrote so) gives unit vectors, as `encode` does.
             let normalize = normalize
@@ -124,7 +137,7 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 let b = init_backend(&backend)?;
                 let max_len = saved_max_len(&model).unwrap_or(DEFAULT_MAX_LEN);
-                let engine = Engine::load(&ModelFiles::read_dir(&model)?, &b.device, max_len)?;
+                let engine = load_engine(&ModelFiles::read_dir(&model)?, &b, max_len)?;
                 let name = data.display().to_string();
                 let set = columns.options().parse_pairs(&read_file(&data)?, &name)?;
                 let m =

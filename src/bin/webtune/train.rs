@@ -3,11 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use burn::prelude::Device;
 use serde_json::json;
 use web_time::Instant;
 use webtune::Result;
-use webtune::backend::{self, BackendKind};
+use webtune::backend::{self, Backend, BackendKind};
 use webtune::data::LabelSet;
 use webtune::engine::{Engine, ModelFiles};
 use webtune::export::{self, ExportMeta};
@@ -16,7 +15,7 @@ use webtune::model::Head;
 use webtune::train::{Mode, trial};
 
 use crate::args::TrainArgs;
-use crate::cli::{init_backend, io_err, is_exported, read_file};
+use crate::cli::{import_classifier, init_backend, io_err, is_exported, load_engine, read_file};
 use crate::progress::{CliHost, describe_step_cost, peak_rss_bytes};
 
 /// A run's checkpoint as a file in the `--checkpoint-dir` folder, replaced atomically (written
@@ -85,7 +84,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     let mut backend = init_backend(&args.backend)?;
     // `auto` where it can go either way (`backend::decide`): the model goes on both devices and a
     // trial of the run's own steps decides (below, once the data is read).
-    let other = match (backend.info.trial, backend.info.backend) {
+    let mut other = match (backend.info.trial, backend.info.backend) {
         (false, _) => None,
         (true, BackendKind::Wgpu) => Some(backend::cpu("")),
         (true, BackendKind::Cpu) => Some(backend::native_gpu()?),
@@ -102,16 +101,31 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     } else {
         Source::Base(ModelFiles::read_dir(&args.model)?)
     };
-    let load = |device: &Device| -> Result<(Engine, Option<Head>, Option<LabelSet>)> {
+    // `auto`'s trial has no GPU candidate when a weight of the model does not fit the adapter.
+    let config = match &source {
+        Source::Exported(files) => files.get(export::layout::CONFIG).map(Vec::as_slice),
+        Source::Base(files) => Some(files.config.as_slice()),
+    };
+    let unfit = [Some(&backend), other.as_ref()]
+        .into_iter()
+        .flatten()
+        .find(|b| backend.info.trial && b.info.backend == BackendKind::Wgpu)
+        .and_then(|gpu| backend::check_config_fits(config, &gpu.info).err());
+    if let Some(e) = unfit {
+        backend = backend::cpu(format!("auto: {}", e.message()));
+        other = None;
+        eprintln!("webtune: backend {}", backend.info.describe());
+    }
+    let load = |b: &Backend| -> Result<(Engine, Option<Head>, Option<LabelSet>)> {
         match &source {
             Source::Exported(files) => {
-                let c = export::import(files, device)?;
+                let c = import_classifier(files, b)?;
                 Ok((c.engine, Some(c.head), Some(c.labels)))
             }
-            Source::Base(files) => Ok((Engine::load(files, device, args.max_len)?, None, None)),
+            Source::Base(files) => Ok((load_engine(files, b, args.max_len)?, None, None)),
         }
     };
-    let (mut base, mut head, fixed_labels) = load(&backend.device)?;
+    let (mut base, mut head, fixed_labels) = load(&backend)?;
     if let Some(labels) = &fixed_labels {
         eprintln!(
             "webtune: continuing from {} ({} labels)",
@@ -145,7 +159,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     let (train_set, config) = (&job.train, &job.config);
 
     if let Some(other) = other {
-        let (other_base, other_head, _) = load(&other.device)?;
+        let (other_base, other_head, _) = load(&other)?;
         let here = (backend, base, head);
         let there = (other, other_base, other_head);
         let (cpu, gpu) = if here.0.info.backend == BackendKind::Cpu {

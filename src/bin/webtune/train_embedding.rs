@@ -5,12 +5,12 @@
 use serde_json::json;
 use web_time::Instant;
 use webtune::Result;
-use webtune::engine::{Engine, ModelFiles};
+use webtune::engine::ModelFiles;
 use webtune::export::{self, ExportMeta};
 use webtune::job::{self, DataFile, TrainRequest};
 
 use crate::args::TrainArgs;
-use crate::cli::{init_backend, io_err, is_exported, read_file};
+use crate::cli::{init_backend, io_err, is_exported, load_engine, read_file};
 use crate::progress::{CliHost, describe_similarity, peak_rss_bytes};
 
 pub fn train_embedding(args: &TrainArgs, request: &TrainRequest) -> Result<()> {
@@ -21,11 +21,7 @@ pub fn train_embedding(args: &TrainArgs, request: &TrainRequest) -> Result<()> {
         )));
     }
     let backend = init_backend(&args.backend)?;
-    let base = Engine::load(
-        &ModelFiles::read_dir(&args.model)?,
-        &backend.device,
-        args.max_len,
-    )?;
+    let base = load_engine(&ModelFiles::read_dir(&args.model)?, &backend, args.max_len)?;
     let train_bytes = read_file(&args.data)?;
     let valid_bytes = args.valid.as_deref().map(read_file).transpose()?;
     let train_name = args.data.display().to_string();
