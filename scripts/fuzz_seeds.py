@@ -4,6 +4,8 @@ every kind each reader accepts, and the hostile cases the tests name, so the fuz
 inside every parser. The files are committed; rerun this only to change the seeds
 (`target/ref-venv/bin/python scripts/fuzz_seeds.py`, it needs numpy, safetensors, tokenizers).
 Crashes the fuzzer finds are added beside them as `regression-*` (see scripts/fuzz).
+The `checkpoint` target's seeds are webtune's own format: `untrusted::tiny_checkpoint` writes them
+(`WEBTUNE_WRITE_FUZZ_SEEDS=1 cargo test --lib untrusted`), and a unit test checks them.
 
 The tiny model matches `webtune::untrusted::TINY_CONFIG`: 2 layers, hidden size 8, 20 tokens.
 """

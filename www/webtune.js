@@ -255,7 +255,8 @@ export class WebtuneError extends Error {
  *      cache: {enabled: boolean, what: string, bytes: number, limitBytes: number, reason: string | null},
  *      plan: {summary: string[]} & Record<string, unknown>}
  *   | {type: "caching", done: number, total: number}
- *   | {type: "step", step: number, totalSteps: number, epoch: number, loss: number, examplesPerSec: number, etaSeconds: number}
+ *   | {type: "step", step: number, totalSteps: number, epoch: number, loss: number, examplesPerSec: number, etaSeconds: number,
+ *      memory: {wasmBytes: number, gpuPoolReservedBytes: number | null, gpuPoolInUseBytes: number | null}}
  *   | ({type: "epoch"} & EpochReport)
  *   | ({type: "baseline"} & SimilarityMetrics)
  *   | {type: "trial", index: number, total: number, trial: Trial}

@@ -132,6 +132,7 @@ impl WebEngine {
                 on_progress,
                 cancel,
                 cache_limit: backend::cache_limit(&backend, Platform::Browser),
+                device: engine.device.clone(),
             };
             let trained = job::run_embedding(&engine, &prepared, &mut host).await?;
             let training = serde_json::to_value(&trained.record).ok();

@@ -225,11 +225,46 @@ pub(super) struct BrowserHost {
     pub(super) on_progress: js_sys::Function,
     pub(super) cancel: CancelToken,
     pub(super) cache_limit: u64,
+    /// The device the run trains on: its memory pool goes with every step event.
+    pub(super) device: burn::prelude::Device,
+}
+
+/// What the tab holds after a step (each `step` event's `memory`): the wasm module's linear
+/// memory, which grows and never shrinks (a leak is growth that never stops), and on WebGPU
+/// burn's device memory pool. `./scripts/bench-browser memory` follows both over a long run.
+#[derive(Serialize)]
+struct MemorySample {
+    wasm_bytes: f64,
+    gpu_pool_reserved_bytes: Option<u64>,
+    gpu_pool_in_use_bytes: Option<u64>,
+}
+
+impl MemorySample {
+    fn now(device: &burn::prelude::Device) -> Self {
+        // A SharedArrayBuffer in the threaded package, an ArrayBuffer otherwise: both have
+        // `byteLength`.
+        let wasm_bytes = Reflect::get(&wasm_bindgen::memory(), &"buffer".into())
+            .and_then(|b| Reflect::get(&b, &"byteLength".into()))
+            .ok()
+            .and_then(|n| n.as_f64())
+            .unwrap_or(0.0);
+        let pool = device.memory_pool_usage();
+        MemorySample {
+            wasm_bytes,
+            gpu_pool_reserved_bytes: pool.as_ref().map(|p| p.bytes_reserved),
+            gpu_pool_in_use_bytes: pool.as_ref().map(|p| p.bytes_in_use),
+        }
+    }
 }
 
 impl TrainHost for BrowserHost {
     fn progress(&mut self, event: &Progress) {
         if let Ok(v) = to_js(event) {
+            if matches!(event, Progress::Step { .. })
+                && let Ok(memory) = to_js(&MemorySample::now(&self.device))
+            {
+                let _ = Reflect::set(&v, &"memory".into(), &memory);
+            }
             let _ = self.on_progress.call1(&JsValue::NULL, &v);
         }
     }
@@ -399,6 +434,7 @@ pub(super) fn training_promise(
             on_progress,
             cancel,
             cache_limit: backend::cache_limit(&backend, Platform::Browser),
+            device: engine.device.clone(),
         };
         let trained = match checkpoints? {
             None => job::run(&engine, head, &prepared, &mut host).await?,

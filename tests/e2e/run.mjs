@@ -488,9 +488,14 @@ if (PAGE_UNISOLATED) {
     }));
     const stop = new AbortController();
     const events = [];
+    let memory = null;
     const model = await tuner.train(file, { strategy: "head", epochs: 30, batchSize: 4, seed: 1 }, {
       signal: stop.signal,
-      onProgress: (ev) => { events.push(ev.type); if (ev.type === "epoch" && ev.epoch === 2) stop.abort(); },
+      onProgress: (ev) => {
+        events.push(ev.type);
+        if (ev.type === "step") memory = ev.memory;
+        if (ev.type === "epoch" && ev.epoch === 2) stop.abort();
+      },
     });
     const texts = ["great fun", "a waste of time"];
     const preds = await model.predict(texts);
@@ -501,7 +506,7 @@ if (PAGE_UNISOLATED) {
     const afterDispose = await kindOf(again.predict(texts));
     tuner.terminate();
     return {
-      early, bad, badOption, misspelt, stoppedEarly, events: [...new Set(events)], labels: model.labels, training: model.training,
+      early, bad, badOption, misspelt, stoppedEarly, events: [...new Set(events)], memory, labels: model.labels, training: model.training,
       preds, again: againPreds, afterDispose, zipMagic: String.fromCharCode(zip[0], zip[1]),
     };
   }, readFileSync(tiny, "utf8"));
@@ -518,6 +523,10 @@ if (PAGE_UNISOLATED) {
   assert.equal(r.events[0], "started", r.events.join());
   assert.equal(r.events.at(-1), "finished", r.events.join());
   assert.ok(r.events.includes("step") && r.events.includes("epoch"), r.events.join());
+  // Each step says what the tab holds: the wasm memory (at least the 90 MB of the model's weights
+  // read into it), no GPU pool on the CPU backend.
+  assert.ok(r.memory && r.memory.wasmBytes > 90e6, JSON.stringify(r.memory));
+  assert.equal(r.memory.gpuPoolReservedBytes, null, JSON.stringify(r.memory));
   assert.equal(r.training.cancelled, true, "the abort reached the training loop");
   assert.ok(r.training.epochs.length >= 2 && r.training.epochs.length < 30, `stopped after ${r.training.epochs.length} epochs`);
   assert.ok(r.training.bestEpoch >= 1 && r.training.validMetrics, "the best epoch's model and metrics came back");
