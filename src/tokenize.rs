@@ -145,14 +145,7 @@ impl TextTokenizer {
     /// [`MAX_TEXT_BYTES`](crate::data::MAX_TEXT_BYTES) is refused before tokenising (the
     /// dataset readers refuse it with its line; this covers texts typed or pasted in).
     pub fn encode(&self, text: &str) -> Result<Encoded> {
-        if text.len() > crate::data::MAX_TEXT_BYTES {
-            return Err(Error::Invalid(format!(
-                "a text of {:.1} MB is too long: one text may be at most {} MB (the model reads only its first {} tokens)",
-                text.len() as f64 / 1e6,
-                crate::data::MAX_TEXT_BYTES / (1024 * 1024),
-                self.max_len
-            )));
-        }
+        self.check_length(text)?;
         let enc = self
             .inner
             .encode(text, true)
@@ -161,6 +154,37 @@ impl TextTokenizer {
             input_ids: enc.get_ids().to_vec(),
             token_type_ids: enc.get_type_ids().to_vec(),
         })
+    }
+
+    /// Encodes two texts as one input, `[CLS] first [SEP] second [SEP]` with token type ids 0
+    /// up to the first `[SEP]` and 1 after it, truncated to `max_len` tokens by taking from the
+    /// longer side first (`longest_first`): the Python tokenizer's pair encoding, id for id
+    /// (`tests/golden_embeddings.rs` against `scripts/pair_tokens_reference.py`). An empty side
+    /// stays a pair (`[CLS] first [SEP] [SEP]`), as in a batched `transformers` call.
+    pub fn encode_pair(&self, first: &str, second: &str) -> Result<Encoded> {
+        self.check_length(first)?;
+        self.check_length(second)?;
+        let enc = self
+            .inner
+            .encode((first, second), true)
+            .map_err(|e| Error::Tokenizer(format!("could not encode a pair of texts: {e}")))?;
+        Ok(Encoded {
+            input_ids: enc.get_ids().to_vec(),
+            token_type_ids: enc.get_type_ids().to_vec(),
+        })
+    }
+
+    /// A text over [`MAX_TEXT_BYTES`](crate::data::MAX_TEXT_BYTES) is refused before tokenising.
+    fn check_length(&self, text: &str) -> Result<()> {
+        if text.len() > crate::data::MAX_TEXT_BYTES {
+            return Err(Error::Invalid(format!(
+                "a text of {:.1} MB is too long: one text may be at most {} MB (the model reads only its first {} tokens)",
+                text.len() as f64 / 1e6,
+                crate::data::MAX_TEXT_BYTES / (1024 * 1024),
+                self.max_len
+            )));
+        }
+        Ok(())
     }
 
     /// Encodes every text, in order.

@@ -123,7 +123,10 @@ pub fn tiny_checkpoint(best_apart: bool) -> Vec<u8> {
             prefixes.push((BEST, 0.02));
         }
         for (prefix, scale) in prefixes {
-            tensors.insert(format!("{prefix}{}", p.path), (p.shape.clone(), values(scale)));
+            tensors.insert(
+                format!("{prefix}{}", p.path),
+                (p.shape.clone(), values(scale)),
+            );
         }
         adam_steps.insert(p.path, 3);
     }
@@ -142,7 +145,10 @@ pub fn tiny_checkpoint(best_apart: bool) -> Vec<u8> {
         identity: Some(checkpoint::RunIdentity {
             settings: serde_json::json!({"strategy": "last1", "epochs": 3, "seed": 7}),
             base_model: Some("tiny".into()),
-            files: vec![checkpoint::Fingerprint::of("train.csv", b"text,label\ngood,pos\n")],
+            files: vec![checkpoint::Fingerprint::of(
+                "train.csv",
+                b"text,label\ngood,pos\n",
+            )],
         }),
         epochs_done: 1,
         step: 3,
@@ -325,7 +331,10 @@ mod tests {
                 .unwrap();
         }
         let cut = Checkpoint::from_bytes(&seeds[2].1, "cut").unwrap_err();
-        assert!(cut.to_string().contains("not a webtune checkpoint"), "{cut}");
+        assert!(
+            cut.to_string().contains("not a webtune checkpoint"),
+            "{cut}"
+        );
     }
 
     fn seed(target: &str, name: &str) -> Vec<u8> {

@@ -25,6 +25,59 @@ fn token_ids_match_python_for_every_case() {
     }
 }
 
+/// Sentence pairs: the golden sentences paired in every order (the empty one and the 200-word one
+/// included), at 128 tokens and at 24 and 12 where `longest_first` truncation shares the budget,
+/// against the Python tokenizer (`scripts/pair_tokens_reference.py` writes the reference).
+#[test]
+fn pair_token_ids_match_python_in_every_order() {
+    #[derive(serde::Deserialize)]
+    struct Pair {
+        first: usize,
+        second: usize,
+        max_len: usize,
+        input_ids: Vec<u32>,
+        token_type_ids: Vec<u32>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Reference {
+        texts: Vec<String>,
+        pairs: Vec<Pair>,
+    }
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pair_tokens.json");
+    let reference: Reference = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let golden: Vec<String> = golden().cases.into_iter().map(|c| c.text).collect();
+    assert_eq!(
+        reference.texts,
+        golden,
+        "{} was written from other sentences",
+        path.display()
+    );
+    let engine = cpu_engine();
+    let mut truncated = 0;
+    for p in &reference.pairs {
+        let tokenizer = engine.tokenizer.with_max_len(p.max_len).unwrap();
+        let (a, b) = (&reference.texts[p.first], &reference.texts[p.second]);
+        let enc = tokenizer.encode_pair(a, b).unwrap();
+        assert_eq!(
+            enc.input_ids, p.input_ids,
+            "ids of ({}, {}) at {}",
+            p.first, p.second, p.max_len
+        );
+        assert_eq!(
+            enc.token_type_ids, p.token_type_ids,
+            "type ids of ({}, {}) at {}",
+            p.first, p.second, p.max_len
+        );
+        truncated += usize::from(enc.len() == p.max_len);
+    }
+    assert_eq!(reference.pairs.len(), 300);
+    assert!(
+        truncated > 100,
+        "only {truncated} pairs reach their limit: truncation is barely tested"
+    );
+}
+
 #[test]
 fn mean_pooled_embeddings_match_pytorch_within_1e4() {
     let engine = cpu_engine();

@@ -81,7 +81,10 @@ pub fn load_engine(files: &ModelFiles, b: &Backend, max_len: usize) -> Result<En
 
 /// An exported classifier's files on `b`, checked as [`load_engine`] checks a base model.
 pub fn import_classifier(files: &BTreeMap<String, Vec<u8>>, b: &Backend) -> Result<Classifier> {
-    backend::check_config_fits(files.get(export::layout::CONFIG).map(Vec::as_slice), &b.info)?;
+    backend::check_config_fits(
+        files.get(export::layout::CONFIG).map(Vec::as_slice),
+        &b.info,
+    )?;
     export::import(files, &b.device)
 }
 
