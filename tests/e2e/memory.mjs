@@ -78,10 +78,11 @@ async function run(browser, backend) {
       }, {
         validation: valid,
         onProgress: (ev) => {
+          if (ev.type === "started") console.log(`memory: started, ${ev.totalSteps} steps (cache: ${ev.cache.enabled ? ev.cache.what : "off"})`);
           if (ev.type !== "step" || !ev.memory) return;
           last = [ev.step, ev.memory];
           if (ev.step === 1 || ev.step % every === 0) samples.push(last);
-          if (ev.step % 100 === 0) {
+          if (ev.step % (every * 4) === 0 || ev.step === 1) {
             console.log(`memory: step ${ev.step} of ${ev.totalSteps}, wasm ${(ev.memory.wasmBytes / 1048576).toFixed(0)} MiB`);
           }
         },
