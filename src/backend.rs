@@ -109,11 +109,22 @@ pub fn check_model_fits(config: &crate::model::BertConfig, info: &BackendInfo) -
 
 /// [`check_model_fits`] for a model's `config.json` as bytes; one that cannot be read passes, the
 /// loader reports it (with the file's name).
-pub fn check_config_fits(config: Option<&[u8]>, info: &BackendInfo) -> Result<()> {
-    match config.map(crate::model::BertConfig::from_json) {
-        Some(Ok(config)) => check_model_fits(&config, info),
-        _ => Ok(()),
+pub fn check_config_fits(config: &[u8], info: &BackendInfo) -> Result<()> {
+    match crate::model::BertConfig::from_json(config) {
+        Ok(config) => check_model_fits(&config, info),
+        Err(_) => Ok(()),
     }
+}
+
+/// [`check_config_fits`] for a model archive's files (an exported or imported model); one without
+/// `config.json` passes, the import reports it.
+pub fn check_archive_fits(
+    files: &std::collections::BTreeMap<String, Vec<u8>>,
+    info: &BackendInfo,
+) -> Result<()> {
+    files
+        .get(crate::export::layout::CONFIG)
+        .map_or(Ok(()), |config| check_config_fits(config, info))
 }
 
 impl AdapterSummary {

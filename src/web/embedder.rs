@@ -38,10 +38,7 @@ impl WebEmbedder {
             .get(export::layout::WEBTUNE)
             .and_then(|w| serde_json::from_slice::<serde_json::Value>(w).ok())
             .and_then(|w| w.get("training").cloned());
-        crate::backend::check_config_fits(
-            files.get(crate::export::layout::CONFIG).map(Vec::as_slice),
-            &b.info,
-        )?;
+        crate::backend::check_archive_fits(&files, &b.info)?;
         let (engine, normalize) = export::import_embedding(&files, &b.device)?;
         Ok(WebEmbedder {
             engine: Rc::new(engine),

@@ -75,16 +75,13 @@ fn load_classifier(dir: &Path, backend: &BackendArgs) -> Result<(Backend, Classi
 /// A base model on `b`, refused before anything is uploaded when a weight does not fit one
 /// buffer binding of the GPU adapter (`backend::check_model_fits`, as in the browser).
 pub fn load_engine(files: &ModelFiles, b: &Backend, max_len: usize) -> Result<Engine> {
-    backend::check_config_fits(Some(&files.config), &b.info)?;
+    backend::check_config_fits(&files.config, &b.info)?;
     Engine::load(files, &b.device, max_len)
 }
 
 /// An exported classifier's files on `b`, checked as [`load_engine`] checks a base model.
 pub fn import_classifier(files: &BTreeMap<String, Vec<u8>>, b: &Backend) -> Result<Classifier> {
-    backend::check_config_fits(
-        files.get(export::layout::CONFIG).map(Vec::as_slice),
-        &b.info,
-    )?;
+    backend::check_archive_fits(files, &b.info)?;
     export::import(files, &b.device)
 }
 

@@ -102,16 +102,18 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         Source::Base(ModelFiles::read_dir(&args.model)?)
     };
     // `auto`'s trial has no GPU candidate when a weight of the model does not fit the adapter.
-    let config = match &source {
-        Source::Exported(files) => files.get(export::layout::CONFIG).map(Vec::as_slice),
-        Source::Base(files) => Some(files.config.as_slice()),
+    let fits = |b: &Backend| match &source {
+        Source::Exported(files) => backend::check_archive_fits(files, &b.info),
+        Source::Base(files) => backend::check_config_fits(&files.config, &b.info),
     };
-    let unfit = [Some(&backend), other.as_ref()]
+    let gpu = [Some(&backend), other.as_ref()]
         .into_iter()
         .flatten()
-        .find(|b| backend.info.trial && b.info.backend == BackendKind::Wgpu)
-        .and_then(|gpu| backend::check_config_fits(config, &gpu.info).err());
-    if let Some(e) = unfit {
+        .find(|b| b.info.backend == BackendKind::Wgpu);
+    if let Some(e) = gpu
+        .filter(|_| backend.info.trial)
+        .and_then(|gpu| fits(gpu).err())
+    {
         backend = backend::cpu(format!("auto: {}", e.message()));
         other = None;
         eprintln!("webtune: backend {}", backend.info.describe());
