@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::classifier::Classifier;
 use crate::data::pairs::{PairColumns, PairSet};
-use crate::data::{self, Dataset, Format, LabelSet, ParseOptions, ParsedFile, Problem};
+use crate::data::{self, Dataset, Format, LabelSet, ParseOptions, ParsedFile, Problem, Task};
 use crate::device_cost::StepCost;
 use crate::engine::Engine;
 use crate::model::Head;
@@ -33,8 +33,14 @@ pub struct DataOptions {
     pub format: Option<String>,
     /// Header name or 1-based column number.
     pub text_column: Option<String>,
-    /// Header name or 1-based column number.
+    /// Header name or 1-based column number; for multi-label data in one 0/1 column a label,
+    /// their names separated by commas.
     pub label_column: Option<String>,
+    /// The column of a sentence pair's second text (else one named `sentence2`, `question2`,
+    /// `hypothesis`, ...; empty: none): the pair is one input, `[CLS] text [SEP] pair [SEP]`.
+    pub text_pair_column: Option<String>,
+    /// `single`, `multi` or `regression`; else detected from the label column.
+    pub task: Option<Task>,
     /// Pair files: the first text's column (else `anchor`, `query`, `sentence1`, ...).
     pub first_column: Option<String>,
     /// Pair files: the second text's column (else `positive`, `sentence2`, ...).
@@ -82,8 +88,22 @@ impl DataOptions {
             format: self.format()?,
             text_column: self.text_column.clone(),
             label_column: self.label_column.clone(),
+            pair_column: self.text_pair_column.clone(),
+            task: self.task,
         };
         Ok(data::parse(bytes, &options)?)
+    }
+
+    /// The options that read a validation or evaluation file as `parsed` (the training file) was
+    /// read: its task, its pair column (or none), its 0/1 label columns.
+    pub fn like(&self, parsed_task: Task, pair_column: Option<&str>, label_column: &str) -> Self {
+        let mut o = self.clone();
+        o.task = Some(parsed_task);
+        o.text_pair_column = Some(pair_column.unwrap_or_default().to_string());
+        if label_column.contains(',') {
+            o.label_column = Some(label_column.to_string());
+        }
+        o
     }
 }
 
@@ -120,6 +140,9 @@ pub struct FileSummary {
     pub format: Format,
     pub text_column: String,
     pub label_column: String,
+    /// The second text's column, for sentence pairs.
+    pub pair_column: Option<String>,
+    pub task: Task,
 }
 
 /// A request's data parsed and split, with the settings the data decided.
@@ -151,6 +174,8 @@ impl TrainRequest {
                 "format",
                 "text_column",
                 "label_column",
+                "text_pair_column",
+                "task",
                 "first_column",
                 "second_column",
                 "negative_column",
@@ -193,9 +218,20 @@ impl TrainRequest {
             format: parsed.format,
             text_column: parsed.text_column.clone(),
             label_column: parsed.label_column.clone(),
+            pair_column: parsed.pair_column.clone(),
+            task: parsed.task,
         };
+        let valid_options =
+            self.data
+                .like(parsed.task, parsed.pair_column.as_deref(), &parsed.label_column);
         match settings.mode {
             Mode::Classify => {}
+            Mode::Fewshot if parsed.task != Task::Single => {
+                return Err(Error::Invalid(format!(
+                    "few-shot training makes single-label classifiers; this data is {} (choose the classify mode)",
+                    describe_task(parsed.task)
+                )));
+            }
             Mode::Fewshot => fewshot_classes(&parsed)?,
             Mode::Embedding => {
                 return Err(Error::Invalid(
@@ -207,7 +243,7 @@ impl TrainRequest {
         let full = parsed.into_dataset(fixed_labels)?;
         let valid_set = match valid {
             Some(v) => Some(
-                self.data
+                valid_options
                     .parse(v.bytes, v.name)?
                     .into_dataset_with(&full.label_set)?,
             ),
@@ -362,6 +398,15 @@ pub async fn run_embedding(
         outcome,
         record,
     })
+}
+
+/// A task in words, for messages.
+pub fn describe_task(task: Task) -> &'static str {
+    match task {
+        Task::Single => "single-label classification",
+        Task::Multi => "multi-label classification",
+        Task::Regression => "regression",
+    }
 }
 
 /// Few-shot training needs two examples in every class (one example has no partner for a

@@ -330,3 +330,107 @@ fn importing_a_base_model_as_a_classifier_says_what_is_missing() {
         "{err}"
     );
 }
+
+/// The first `n` STS-B training pairs, read as the CLI reads them (sentence pairs, scores).
+fn stsb_pairs(n: usize) -> webtune::data::Dataset {
+    let path = shared_dir().join("data/stsb/train.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let head: String = text.lines().take(n + 1).map(|l| format!("{l}\n")).collect();
+    webtune::data::parse(
+        head.as_bytes(),
+        &webtune::data::ParseOptions {
+            file_name: "stsb.csv".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .into_training_set()
+    .unwrap()
+}
+
+/// A regression model on sentence pairs and a multi-label model go out and come back with their
+/// task, their pairs, their thresholds and the same outputs; config.json says the task as
+/// `transformers` reads it and points `AutoModelForSequenceClassification` at modeling_webtune.py.
+#[test]
+fn other_tasks_round_trip_with_what_they_predict() {
+    use webtune::data::{Targets, Task};
+    let engine = cpu_engine();
+    let config = TrainConfig {
+        strategy: Strategy::Head,
+        epochs: Some(1),
+        batch_size: 16,
+        ..TrainConfig::default()
+    };
+    let set = stsb_pairs(48);
+    let (train_set, valid) = (set.subset(&(0..32).collect::<Vec<_>>()), set.subset(&(32..48).collect::<Vec<_>>()));
+    let outcome = pollster::block_on(train(
+        &engine,
+        None,
+        &train_set,
+        &valid,
+        &config,
+        &mut RecordingHost::default(),
+    ))
+    .unwrap();
+    assert_eq!(outcome.task, Task::Regression);
+    let c = Classifier::from_training(&engine, &outcome);
+    assert!(c.pairs, "trained on pairs, it reads pairs");
+    let first = ["A man is playing a flute.", "A cat sleeps."];
+    let second = ["A man plays the flute.", "Stocks fell."];
+    let before = pollster::block_on(c.predict_pairs(&first, &second, BatchLimits::default())).unwrap();
+    assert!(before[0].score.is_some() && before[0].probabilities.is_empty());
+    // The head predicts on the targets' scale: the validation metrics were computed from it.
+    let m = pollster::block_on(c.evaluate(&valid, BatchLimits::default())).unwrap();
+    let epoch = outcome.epochs[0].valid.as_ref().unwrap().regression.clone().unwrap();
+    let now = m.regression.unwrap();
+    assert!((now.spearman - epoch.spearman).abs() < 1e-6 && (now.rmse - epoch.rmse).abs() < 1e-4, "{now:?} vs {epoch:?}");
+    let files = files_map(&pollster::block_on(export::export(&c, &ExportMeta::default())).unwrap());
+    let config_json = json(&files, layout::CONFIG);
+    assert_eq!(config_json["problem_type"], "regression");
+    assert_eq!(config_json["id2label"], serde_json::json!({"0": "score"}));
+    assert_eq!(
+        config_json["auto_map"]["AutoModelForSequenceClassification"],
+        "modeling_webtune.WebtuneBertForSequenceClassification"
+    );
+    assert!(files.contains_key(layout::MODELING));
+    let back = export::import(&files, &burn::prelude::Device::flex()).unwrap();
+    assert_eq!((back.task, back.pairs), (Task::Regression, true));
+    let after = pollster::block_on(back.predict_pairs(&first, &second, BatchLimits::default())).unwrap();
+    for (a, b) in before.iter().zip(&after) {
+        assert!((a.score.unwrap() - b.score.unwrap()).abs() < 1e-5);
+    }
+    let e = pollster::block_on(back.predict(&first, BatchLimits::default())).unwrap_err();
+    assert!(e.to_string().contains("reads pairs of texts"), "{e}");
+
+    // Multi-label: SST-2 rows whose labels become lists (each row its class, and "long" when
+    // the text has more than six words) — a real text set with two labels a row at times.
+    let sst = sst2("train-2000.csv", 48);
+    let body: String = std::iter::once("text,labels\n".to_string())
+        .chain(sst.texts.iter().zip(&sst.labels).map(|(t, &l)| {
+            let mut labels = vec![sst.label_set.name(l).to_string()];
+            if t.split_whitespace().count() > 6 {
+                labels.push("long".into());
+            }
+            format!("\"{}\",{}\n", t.replace('"', "\"\""), labels.join(";"))
+        }))
+        .collect();
+    let multi = webtune::data::parse(body.as_bytes(), &Default::default())
+        .unwrap()
+        .into_training_set()
+        .unwrap();
+    assert!(matches!(multi.targets, Targets::Multi(_)));
+    let (t, v) = (multi.subset(&(0..32).collect::<Vec<_>>()), multi.subset(&(32..48).collect::<Vec<_>>()));
+    let outcome = pollster::block_on(train(&engine, None, &t, &v, &config, &mut RecordingHost::default())).unwrap();
+    let thresholds = outcome.thresholds.clone().unwrap();
+    assert_eq!(thresholds.len(), 3);
+    let c = Classifier::from_training(&engine, &outcome);
+    let files = files_map(&pollster::block_on(export::export(&c, &ExportMeta::default())).unwrap());
+    assert_eq!(json(&files, layout::CONFIG)["problem_type"], "multi_label_classification");
+    let back = export::import(&files, &burn::prelude::Device::flex()).unwrap();
+    assert_eq!(back.task, Task::Multi);
+    assert_eq!(back.thresholds.as_deref(), Some(&thresholds[..]));
+    let p = pollster::block_on(back.predict(PROBES, BatchLimits::default())).unwrap();
+    let q = pollster::block_on(c.predict(PROBES, BatchLimits::default())).unwrap();
+    assert_eq!(p, q);
+    assert!(p.iter().all(|x| x.labels.is_some() && x.probabilities.len() == 3));
+}

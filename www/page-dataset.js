@@ -7,7 +7,10 @@ import { clearError, fillTable } from "./page-status.js";
  * @type {[string, string, boolean][]} */
 const PAIR_SELECTS = [["first-column", "firstColumn", false], ["second-column", "secondColumn", false],
   ["negative-column", "negativeColumn", true], ["score-column", "scoreColumn", true]];
-const COLUMN_SELECTS = ["text-column", "label-column", ...PAIR_SELECTS.map(([id]) => id)];
+const COLUMN_SELECTS = ["text-column", "label-column", "pair-column", ...PAIR_SELECTS.map(([id]) => id)];
+
+/** The task select's words for each task. */
+const TASK_WORDS = { single: "one class a text", multi: "several labels a text", regression: "a number" };
 
 /** The columns chosen in the dataset view, as the engine's options name them. A pair file's
  * "none" for the negative or the score is "" (the engine then reads none, whatever the header). */
@@ -16,7 +19,14 @@ export function columnOptions() {
     return Object.fromEntries(PAIR_SELECTS.filter(([id, , optional]) => optional || $(id).value !== "")
       .map(([id, key]) => [key, $(id).value]));
   }
-  return { textColumn: $("text-column").value || undefined, labelColumn: $("label-column").value || undefined };
+  const pair = $("pair-column");
+  return {
+    textColumn: $("text-column").value || undefined,
+    labelColumn: $("label-column").value || undefined,
+    // "" reads single texts whatever the header; absent (no summary yet) lets the engine detect.
+    textPairColumn: pair.options.length ? pair.value : undefined,
+    task: $("task").value || undefined,
+  };
 }
 
 export async function inspectDataset(options = {}) {
@@ -64,7 +74,11 @@ export function renderModeHint(s) {
       text = `Every class has more than ${FEWSHOT_UP_TO} examples: the classifier mode is usually as good and faster.`;
     }
   } else if (s && s.kind !== "labelled") {
-    text = "A pair file: it trains an embedding model (the results show the validation pairs scored before and after).";
+    text = "A pair file: it trains an embedding model (the results show the validation pairs scored before and after). " +
+      "In the classifier mode it trains a model that reads each pair as one input and predicts its " +
+      (s.kind === "scored" ? "score." : "label.");
+  } else if (s && s.kind === "labelled" && s.pairColumn && mode === "fewshot") {
+    text = "Few-shot mode reads single texts: sentence pairs train in the classifier mode.";
   }
   hint.textContent = text;
   hint.hidden = !text;
@@ -79,14 +93,29 @@ export function renderSummary(s) {
   if ($("mode").value === "embedding") $("mode").value = "classify";
   renderModeHint(s);
   const classes = s.classCounts.length;
-  $("dataset-info").textContent = `${s.fileName}: ${s.rows} examples, ${classes} class${classes === 1 ? "" : "es"} (${s.format.toUpperCase()}${s.hasHeader ? ", with a header" : ""}).`;
+  const what = s.task === "regression"
+    ? `a number to predict${s.scoreRange ? ` (from ${s.scoreRange[0]} to ${s.scoreRange[1]})` : ""}`
+    : s.task === "multi"
+      ? `${classes} label${classes === 1 ? "" : "s"}, several a text${s.unlabelled ? ` (${s.unlabelled} without a label)` : ""}`
+      : `${classes} class${classes === 1 ? "" : "es"}`;
+  const pairs = s.pairColumn ? ` of pairs (${s.textColumn} with ${s.pairColumn})` : "";
+  $("dataset-info").textContent = `${s.fileName}: ${s.rows} examples${pairs}, ${what} (${s.format.toUpperCase()}${s.hasHeader ? ", with a header" : ""}).`;
   for (const [id, chosen] of [["text-column", s.textColumn], ["label-column", s.labelColumn]]) {
     const sel = $(id);
-    sel.replaceChildren(...s.columns.map((c) => new Option(c, c, false, c === chosen)));
+    const options = s.columns.map((c) => new Option(c, c, false, c === chosen));
+    // 0/1 columns a label: their names together, as the engine read them.
+    if (chosen && !s.columns.includes(chosen)) options.unshift(new Option(chosen, chosen, false, true));
+    sel.replaceChildren(...options);
     sel.disabled = s.format === "txt";
   }
+  const pair = $("pair-column");
+  pair.replaceChildren(new Option("(none: single texts)", "", false, !s.pairColumn),
+    ...s.columns.map((c) => new Option(c, c, false, c === s.pairColumn)));
+  pair.disabled = s.format === "txt";
+  const task = $("task");
+  task.options[0].text = `Detect (${TASK_WORDS[s.task]})`;
   fillTable($("preview-table"), s.columns, s.preview);
-  fillTable($("class-counts"), ["class", "examples"], s.classCounts);
+  fillTable($("class-counts"), [s.task === "multi" ? "label" : "class", "examples"], s.classCounts);
   const list = $("problem-list");
   list.replaceChildren(...s.problems.map((p) => {
     const li = document.createElement("li");
@@ -136,6 +165,7 @@ export async function useDatasetFile(file) {
   // Kept as the File: the engine's library reads it, after refusing one too large to read.
   state.dataset = file;
   for (const id of COLUMN_SELECTS) $(id).replaceChildren();
+  $("task").value = "";
   await inspectDataset();
 }
 
@@ -157,8 +187,18 @@ export function wireDataset() {
     // pair selects then choose. Leaving it reads the file as labelled texts again (a file whose
     // header names a pair's texts stays a pair file, and the mode says so).
     if (s && embedding && s.kind === "labelled") await inspectDataset({ firstColumn: "1", secondColumn: "2" });
-    else if (s && !embedding && s.kind !== "labelled") await inspectDataset({});
+    else if (s && !embedding && s.kind !== "labelled") {
+      await inspectDataset({});
+      // A file whose header names a pair's texts, in a classifier mode: each pair is one input,
+      // its score (or label) the target.
+      const p = state.summary;
+      if (p && p.kind !== "labelled") {
+        await inspectDataset({ textColumn: p.firstColumn || undefined, textPairColumn: p.secondColumn || "2",
+          labelColumn: p.scoreColumn || undefined });
+      }
+    }
     renderModeHint(state.summary);
   });
+  $("task").addEventListener("change", () => inspectDataset(columnOptions()));
   $("use-fewshot").addEventListener("click", () => { $("mode").value = "fewshot"; renderModeHint(state.summary); });
 }

@@ -6,11 +6,57 @@ import { fillTable } from "./page-status.js";
 export function renderEpoch(r, labels) {
   const v = r.valid;
   if (!v) return;
-  $("val-accuracy").textContent = `${(100 * v.accuracy).toFixed(1)}%`;
-  $("val-f1").textContent = v.macroF1.toFixed(3);
-  fillTable($("confusion"), ["true \\ predicted", ...labels], v.confusionMatrix.map((row, i) => [labels[i], ...row]));
-  fillTable($("per-class"), ["class", "precision", "recall", "F1", "support"],
+  const pct = (x) => (x == null || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(1)}%`);
+  const num = (x) => (x == null || !Number.isFinite(x) ? "–" : x.toFixed(3));
+  const perLabel = () => fillTable($("per-class"), [v.multiLabel ? "label" : "class", "precision", "recall", "F1", "support"],
     v.perClass.map((c) => [c.label, c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support]));
+  $("scatter-box").hidden = !v.regression;
+  if (v.regression) {
+    $("val-accuracy-name").textContent = "Spearman";
+    $("val-accuracy").textContent = num(v.regression.spearman);
+    $("val-f1-name").textContent = "RMSE";
+    $("val-f1").textContent = num(v.regression.rmse);
+    fillTable($("confusion"), null, []);
+    fillTable($("per-class"), ["Pearson", "MAE"], [[num(v.regression.pearson), num(v.regression.mae)]]);
+    drawScatter($("scatter"), v.regression.points);
+  } else if (v.multiLabel) {
+    const t = v.multiLabel.thresholds;
+    $("val-accuracy-name").textContent = "Micro-F1";
+    $("val-accuracy").textContent = num(v.multiLabel.microF1);
+    $("val-f1-name").textContent = `Macro-F1 (subset accuracy ${pct(v.multiLabel.subsetAccuracy)}, threshold ${t.every((x) => x === t[0]) ? t[0].toFixed(2) : "per label"})`;
+    $("val-f1").textContent = num(v.macroF1);
+    fillTable($("confusion"), null, []);
+    perLabel();
+  } else {
+    $("val-accuracy-name").textContent = "Validation accuracy";
+    $("val-accuracy").textContent = pct(v.accuracy);
+    $("val-f1-name").textContent = "Macro-F1";
+    $("val-f1").textContent = num(v.macroF1);
+    fillTable($("confusion"), ["true \\ predicted", ...labels], v.confusionMatrix.map((row, i) => [labels[i], ...row]));
+    perLabel();
+  }
+}
+
+/** Predicted against true values (a regression's validation), on one scale, with the diagonal. */
+function drawScatter(svg, points) {
+  const ns = "http://www.w3.org/2000/svg";
+  const values = points.flat();
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const span = hi - lo || 1;
+  const at = (x) => 20 + (260 * (x - lo)) / span;
+  const line = document.createElementNS(ns, "line");
+  Object.entries({ x1: at(lo), y1: 300 - at(lo), x2: at(hi), y2: 300 - at(hi), class: "diagonal" })
+    .forEach(([k, x]) => line.setAttribute(k, String(x)));
+  const dots = points.map(([t, p]) => {
+    const c = document.createElementNS(ns, "circle");
+    c.setAttribute("cx", String(at(t)));
+    c.setAttribute("cy", String(300 - at(p)));
+    c.setAttribute("r", "2");
+    return c;
+  });
+  svg.replaceChildren(line, ...dots);
+  svg.dataset.points = String(points.length);
 }
 
 /** What the run is: strategy, examples, steps (from the `started` event). */
@@ -56,8 +102,13 @@ export function renderEpochs(epochs) {
         `${num(e.trainSeconds, 2)} s`, `${num(e.seconds, 2)} s`, num(e.examplesPerSec, 1)]));
     return;
   }
-  fillTable(t, ["epoch", "training loss", "validation loss", "accuracy", "macro-F1", "training time", "with validation", "examples/s"],
+  const v = (e) => e.valid || {};
+  const sample = v(epochs.find((e) => e.valid) || {});
+  const [first, second] = sample.regression ? ["Spearman", "RMSE"] : sample.multiLabel ? ["micro-F1", "macro-F1"] : ["accuracy", "macro-F1"];
+  const a = (e) => (v(e).regression ? num(v(e).regression.spearman, 4) : v(e).multiLabel ? num(v(e).multiLabel.microF1, 4)
+    : e.valid ? `${(100 * e.valid.accuracy).toFixed(2)}%` : "–");
+  const b = (e) => (v(e).regression ? num(v(e).regression.rmse, 4) : num(v(e).macroF1, 4));
+  fillTable(t, ["epoch", "training loss", "validation loss", first, second, "training time", "with validation", "examples/s"],
     epochs.map((e) => [(e.epoch === kept ? "★ " : "") + e.epoch, num(e.trainLoss, 4), num(e.valid && e.valid.loss, 4),
-      e.valid ? `${(100 * e.valid.accuracy).toFixed(2)}%` : "–", num(e.valid && e.valid.macroF1, 4),
-      `${num(e.trainSeconds, 2)} s`, `${num(e.seconds, 2)} s`, num(e.examplesPerSec, 1)]));
+      a(e), b(e), `${num(e.trainSeconds, 2)} s`, `${num(e.seconds, 2)} s`, num(e.examplesPerSec, 1)]));
 }

@@ -16,7 +16,9 @@ const chart = new TrainingChart($("chart"));
 /** An epoch's validation figures on the chart. */
 function chartEpoch(e) {
   const v = e.valid;
-  chart.addEpoch(e.epoch, v ? { loss: v.loss, accuracy: v.accuracy, macroF1: v.macroF1 } : {});
+  // The first series is the task's main score: accuracy, micro-F1 (multi-label) or Spearman (regression).
+  const main = v && (v.regression ? v.regression.spearman : v.multiLabel ? v.multiLabel.microF1 : v.accuracy);
+  chart.addEpoch(e.epoch, v ? { loss: v.loss, accuracy: main, macroF1: v.regression ? null : v.macroF1 } : {});
 }
 
 /** The key the page keeps its run's checkpoint under (one interrupted run at a time). */

@@ -7,20 +7,25 @@ let predictSeq = 0;
 export async function runPrediction() {
   renderTryMode();
   const text = $("predict-input").value;
+  const second = $("predict-pair").value;
   const out = $("prediction");
-  if (!state.model || state.model.kind !== "classifier" || !text.trim()) { out.replaceChildren(); return; }
+  const model = state.model;
+  if (!model || model.kind !== "classifier" || !text.trim() || (model.pairs && !second.trim())) { out.replaceChildren(); return; }
   const seq = ++predictSeq;
   try {
-    const [p] = await state.model.predict([text]);
+    const [p] = model.pairs ? await model.predictPairs([text], [second]) : await model.predict([text]);
     if (seq !== predictSeq) return;
     const title = document.createElement("p");
     title.className = "label";
-    title.textContent = p.label;
-    const bars = state.model.labels.map((l, i) => {
+    if (model.task === "regression") title.textContent = `${p.score?.toFixed(3)}`;
+    else if (model.task === "multi") title.textContent = p.labels?.length ? p.labels.join(", ") : "(no label)";
+    else title.textContent = p.label;
+    const thresholds = model.thresholds || [];
+    const bars = model.task === "regression" ? [] : model.labels.map((l, i) => {
       const row = document.createElement("div");
       row.className = "prob";
       const name = document.createElement("span");
-      name.textContent = l;
+      name.textContent = model.task === "multi" ? `${l} (above ${(100 * (thresholds[i] ?? 0.5)).toFixed(0)}%)` : l;
       const meter = document.createElement("meter");
       meter.min = 0; meter.max = 1; meter.value = p.probabilities[i];
       meter.setAttribute("aria-label", `${l} probability`);
@@ -33,6 +38,7 @@ export async function runPrediction() {
     // Full precision for automation (the bars show one decimal).
     out.dataset.label = p.label;
     out.dataset.probs = JSON.stringify(p.probabilities);
+    out.dataset.score = p.score == null ? "" : String(p.score);
     out.dataset.text = text;
   } catch (e) {
     out.textContent = `Prediction failed: ${e.message}`;
@@ -46,15 +52,30 @@ export function csvField(s) {
 
 export async function predictFile(file) {
   if (!file || !state.model) return;
+  const model = state.model;
   const text = await file.text();
   const texts = text.split(/\r?\n/).filter((l) => l.trim() !== "");
   if (!texts.length) return showError(`${file.name} has no lines to predict`);
+  let pairs = null;
+  if (model.pairs) {
+    pairs = texts.map((l) => l.split("\t"));
+    const bad = pairs.findIndex((p) => p.length < 2);
+    if (bad >= 0) return showError(`${file.name}: line ${bad + 1} has no tab: the model reads pairs, write the two texts separated by a tab`);
+  }
   $("progress-text").textContent = `Predicting ${texts.length} lines…`;
   try {
-    const preds = await state.model.predict(texts);
-    const labels = state.model.labels;
-    const lines = [["text", "label", ...labels.map((l) => `p_${l}`)].map(csvField).join(",")];
-    preds.forEach((p, i) => lines.push([texts[i], p.label, ...p.probabilities.map((x) => x.toFixed(6))].map(csvField).join(",")));
+    const preds = pairs
+      ? await model.predictPairs(pairs.map((p) => p[0]), pairs.map((p) => p.slice(1).join("\t")))
+      : await model.predict(texts);
+    const labels = model.labels;
+    const inputs = pairs ? ["text", "text_pair"] : ["text"];
+    const row = (i) => (pairs ? pairs[i].slice(0, 1).concat(pairs[i].slice(1).join("\t")) : [texts[i]]);
+    const lines = model.task === "regression"
+      ? [[...inputs, "score"].map(csvField).join(",")]
+      : [[...inputs, model.task === "multi" ? "labels" : "label", ...labels.map((l) => `p_${l}`)].map(csvField).join(",")];
+    preds.forEach((p, i) => lines.push((model.task === "regression"
+      ? [...row(i), p.score]
+      : [...row(i), p.label, ...p.probabilities.map((x) => x.toFixed(6))]).map(csvField).join(",")));
     if (state.predictionsUrl) URL.revokeObjectURL(state.predictionsUrl);
     state.predictionsUrl = URL.createObjectURL(new Blob([lines.join("\n") + "\n"], { type: "text/csv" }));
     const a = $("predictions-download");
@@ -103,6 +124,7 @@ export function renderTryMode() {
   const embedding = !!state.model && state.model.kind === "embedding";
   $("search-box").hidden = !embedding;
   $("predict-box").hidden = embedding;
+  $("predict-pair-box").hidden = !(state.model && state.model.pairs);
 }
 
 export function wireTry() {
@@ -117,9 +139,11 @@ export function wireTry() {
     runSearch();
   });
   let timer = 0;
-  $("predict-input").addEventListener("input", () => {
-    clearTimeout(timer);
-    timer = setTimeout(runPrediction, 250);
-  });
+  for (const id of ["predict-input", "predict-pair"]) {
+    $(id).addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(runPrediction, 250);
+    });
+  }
   $("predict-file").addEventListener("change", (e) => predictFile(e.target.files[0]));
 }

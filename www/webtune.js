@@ -92,15 +92,25 @@ export class WebtuneError extends Error {
  * @property {boolean} hasHeader
  * @property {string[]} columns
  * @property {string} textColumn
- * @property {string} labelColumn
+ * @property {string} labelColumn  several, comma-separated, for multi-label data in 0/1 columns
+ * @property {string | null} pairColumn  the second text's column, when the examples are sentence pairs
+ * @property {Task} task  as chosen, or detected from the label column
  * @property {number} rows
  * @property {string[][]} preview
- * @property {Array<[string, number]>} classCounts
+ * @property {Array<[string, number]>} classCounts  examples a class, or a label (multi-label); empty for regression
+ * @property {[number, number] | null} scoreRange  regression: the smallest and largest target
+ * @property {number} unlabelled  multi-label: examples with no label
  * @property {Problem[]} problems  empty when the file can be trained on
  * @property {number} moreProblems
  */
 
 /** @typedef {LabelledSummary | PairSummary} DatasetSummary */
+
+/**
+ * What a classifier predicts: one class a text, any number of labels a text (a sigmoid each,
+ * decided at thresholds chosen on validation), or a number.
+ * @typedef {"single" | "multi" | "regression"} Task
+ */
 
 /**
  * How the engine's parser read a pair file (its header names two texts: anchor/positive,
@@ -127,7 +137,9 @@ export class WebtuneError extends Error {
  * @typedef {object} DataOptions
  * @property {"csv" | "tsv" | "jsonl" | "txt"} [format]
  * @property {string} [textColumn]  header name or 1-based number
- * @property {string} [labelColumn]  header name or 1-based number
+ * @property {string} [labelColumn]  header name or 1-based number; multi-label data in one 0/1 column a label: their names, comma-separated
+ * @property {string} [textPairColumn]  the second text of sentence pairs, one input `[CLS] text [SEP] pair [SEP]` ("": none; detected from names such as sentence2, question2, hypothesis)
+ * @property {Task} [task]  detected from the label column when absent
  * @property {string} [firstColumn]  pair files: the first text's column
  * @property {string} [secondColumn]  pair files: the second text's column
  * @property {string} [negativeColumn]  pair files: the hard negative's column ("": none)
@@ -164,6 +176,10 @@ export class WebtuneError extends Error {
  * @property {boolean} [dropout]
  * @property {"auto" | "fitted" | "random"} [headInit]
  * @property {boolean} [search]  try a few configurations and keep the best
+ * @property {"mse" | "huber"} [regressionLoss]  regression: the loss (default mse)
+ * @property {boolean} [standardizeTargets]  regression: train on standardised targets (default true; the model predicts the original scale)
+ * @property {number | null} [threshold]  multi-label: a fixed decision threshold (default: chosen on validation after every epoch)
+ * @property {boolean} [thresholdPerLabel]  multi-label: choose each label's own threshold on validation
  */
 
 /** @typedef {DataOptions & TrainSettings} TrainOptions */
@@ -175,7 +191,11 @@ export class WebtuneError extends Error {
  * @property {number} accuracy
  * @property {number} macroF1
  * @property {Array<{label: string, precision: number, recall: number, f1: number, support: number}>} perClass
- * @property {number[][]} confusionMatrix  rows: true class; columns: predicted
+ * @property {number[][]} confusionMatrix  rows: true class; columns: predicted (single-label only)
+ * @property {Task} task
+ * @property {{microPrecision: number, microRecall: number, microF1: number, subsetAccuracy: number, hammingLoss: number, thresholds: number[]}} [multiLabel]
+ *   multi-label: at the thresholds chosen (`accuracy` is then the subset accuracy, `perClass` per label)
+ * @property {{rmse: number, mae: number, pearson: number, spearman: number}} [regression]  regression (`accuracy` and `macroF1` are null)
  */
 
 /**
@@ -283,9 +303,12 @@ export class WebtuneError extends Error {
 /**
  * One prediction.
  * @typedef {object} Prediction
- * @property {string} label
- * @property {number} index
- * @property {number[]} probabilities  in the order of `model.labels`
+ * @property {string} label  the class; multi-label: the labels predicted joined by ";"; regression: the number as text
+ * @property {number} index  the class's index (single-label)
+ * @property {string[]} [labels]  multi-label: the labels predicted
+ * @property {number} [score]  regression: the predicted number
+ * @property {number[]} probabilities  in the order of `model.labels` (softmax; multi-label: each label's sigmoid; regression: empty)
+ * @property {number[]} logits  the head's outputs
  */
 
 /**
@@ -682,7 +705,8 @@ export class Webtune {
 export class Model {
   /**
    * @param {Webtune} owner
-   * @param {{id: number, kind: "classifier" | "embedding", labels: string[], training: TrainingRecord | null, backend: BackendInfo}} described
+   * @param {{id: number, kind: "classifier" | "embedding", labels: string[], task: Task | null, pairs: boolean,
+   *   thresholds: number[] | null, training: TrainingRecord | null, backend: BackendInfo}} described
    */
   constructor(owner, described) {
     /** The engine this model lives in. */
@@ -696,6 +720,12 @@ export class Model {
     this.kind = described.kind;
     /** @type {string[]} the classes, in the order of `probabilities` (empty for an embedding model) */
     this.labels = described.labels;
+    /** @type {Task | null} a classifier's task (null for an embedding model) */
+    this.task = described.task;
+    /** @type {boolean} whether the classifier reads pairs of texts (`predictPairs`) */
+    this.pairs = described.pairs;
+    /** @type {number[] | null} multi-label: the probability above which each label is predicted */
+    this.thresholds = described.thresholds;
     /** @type {TrainingRecord | null} how it was trained, when known */
     this.training = described.training;
     /** @type {BackendInfo} */
@@ -712,6 +742,19 @@ export class Model {
   predict(texts) {
     if (!Array.isArray(texts)) return Promise.reject(new WebtuneError("predict takes an array of texts", "invalid"));
     return this.connection.call("predict", { model: this.id, texts });
+  }
+
+  /**
+   * A pair model's predictions: `first[i]` with `second[i]`, one input `[CLS] first [SEP] second [SEP]`.
+   * @param {string[]} first
+   * @param {string[]} second
+   * @returns {Promise<Prediction[]>}
+   */
+  predictPairs(first, second) {
+    if (!Array.isArray(first) || !Array.isArray(second) || first.length !== second.length) {
+      return Promise.reject(new WebtuneError("predictPairs takes two arrays of texts of the same length", "invalid"));
+    }
+    return this.connection.call("predictPairs", { model: this.id, first, second });
   }
 
   /**

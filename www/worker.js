@@ -131,8 +131,10 @@ function keep(classifier, pkg, info) {
   const id = nextModel++;
   const kind = "labels" in classifier ? "classifier" : "embedding";
   models.set(id, { classifier, kind, pkg, info });
+  const c = kind === "classifier" ? /** @type {WebClassifier} */ (classifier) : null;
   return {
-    id, kind, labels: kind === "classifier" ? /** @type {WebClassifier} */ (classifier).labels : [],
+    id, kind, labels: c ? c.labels : [],
+    task: c ? c.task : null, pairs: c ? c.pairs : false, thresholds: c ? c.thresholds ?? null : null,
     training: classifier.training, backend: { ...classifier.backend, ...info },
   };
 }
@@ -411,6 +413,9 @@ const handlers = {
   },
   async predict({ model: id, texts }) {
     return classifierOf(id).predict(texts);
+  },
+  async predictPairs({ model: id, first, second }) {
+    return classifierOf(id).predictPairs(first, second);
   },
   async embed({ model: id, texts }) {
     return /** @type {WebEmbedder} */ (embedderOf(id).classifier).embed(texts);

@@ -12,6 +12,7 @@ pub mod labels;
 pub mod pairs;
 pub mod parse;
 pub mod split;
+pub mod task;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -21,7 +22,8 @@ use serde::Serialize;
 pub use format::Format;
 pub use labels::LabelSet;
 pub use parse::{ParseOptions, ParsedFile, parse};
-pub use split::stratified_split;
+pub use split::{multi_label_split, random_split, stratified_split};
+pub use task::Task;
 
 /// Largest file accepted. Bigger files are refused up front with a message, instead of
 /// exhausting a browser tab's memory.
@@ -105,24 +107,133 @@ impl fmt::Display for DataError {
 
 impl std::error::Error for DataError {}
 
-/// A text example with its label as written in the file.
+/// A text example (or a pair of texts) with its label as written in the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Example {
     pub text: String,
+    /// The second text of a sentence pair (`[CLS] text [SEP] pair [SEP]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pair: Option<String>,
+    /// The label cell: a class, a list of labels (see [`task::split_labels`]) or a number.
     pub label: String,
     /// Line where the record starts (1-based).
     pub line: usize,
 }
 
-/// Examples with class indices into a [`LabelSet`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What each example of a [`Dataset`] is to predict, beside its texts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Targets {
+    /// One class an example: [`Dataset::labels`].
+    Classes,
+    /// Any number of labels an example: indices into the label set, ascending.
+    Multi(Vec<Vec<usize>>),
+    /// A number an example.
+    Scores(Vec<f32>),
+}
+
+/// Examples with their targets: class indices into a [`LabelSet`] (single-label), label lists
+/// (multi-label) or numbers (regression); texts or pairs of texts.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
     pub texts: Vec<String>,
+    /// The second texts, when the examples are sentence pairs.
+    pub pairs: Option<Vec<String>>,
+    /// Single-label: each example's class. Empty for the other tasks (see `targets`).
     pub labels: Vec<usize>,
+    /// The classes or labels; for regression, one name: the column predicted.
     pub label_set: LabelSet,
+    pub targets: Targets,
+}
+
+/// The second texts of `examples` when they are pairs (each has one), else `None`.
+fn pairs_of(examples: &[Example]) -> Option<Vec<String>> {
+    (examples.first().is_some_and(|e| e.pair.is_some())).then(|| {
+        examples
+            .iter()
+            .map(|e| e.pair.clone().unwrap_or_default())
+            .collect()
+    })
 }
 
 impl Dataset {
+    /// A multi-label dataset: each example's cell read as a label list
+    /// ([`task::split_labels`]), indexed with `label_set`; an unreadable list or a label outside
+    /// the set is a problem naming the line.
+    pub fn multi(examples: &[Example], label_set: LabelSet, file: &str) -> Result<Self, DataError> {
+        let index: HashMap<&str, usize> = label_set
+            .names()
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let mut problems = Vec::new();
+        let mut lists = Vec::with_capacity(examples.len());
+        for e in examples {
+            match task::split_labels(&e.label) {
+                Err(message) => problems.push(Problem {
+                    line: e.line,
+                    message,
+                }),
+                Ok(names) => {
+                    let mut list = Vec::with_capacity(names.len());
+                    for name in names {
+                        match index.get(name.as_str()) {
+                            Some(&i) => list.push(i),
+                            None => problems.push(Problem {
+                                line: e.line,
+                                message: format!(
+                                    "label '{}' is not one of the training labels ({})",
+                                    shorten(&name),
+                                    label_set.listing()
+                                ),
+                            }),
+                        }
+                    }
+                    list.sort_unstable();
+                    lists.push(list);
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(collect_problems(file, problems));
+        }
+        Ok(Dataset {
+            texts: examples.iter().map(|e| e.text.clone()).collect(),
+            pairs: pairs_of(examples),
+            labels: Vec::new(),
+            label_set,
+            targets: Targets::Multi(lists),
+        })
+    }
+
+    /// A regression dataset: each example's cell read as a number; `name` names the output (the
+    /// label column's name). A cell that is not a finite number is a problem naming the line.
+    pub fn regression(examples: &[Example], name: &str, file: &str) -> Result<Self, DataError> {
+        let mut problems = Vec::new();
+        let mut scores = Vec::with_capacity(examples.len());
+        for e in examples {
+            match task::parse_score(&e.label) {
+                Ok(v) => scores.push(v),
+                Err(why) => problems.push(Problem {
+                    line: e.line,
+                    message: format!(
+                        "{why} (column \"{name}\" holds the numbers to predict)"
+                    ),
+                }),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(collect_problems(file, problems));
+        }
+        Ok(Dataset {
+            texts: examples.iter().map(|e| e.text.clone()).collect(),
+            pairs: pairs_of(examples),
+            labels: Vec::new(),
+            label_set: LabelSet::from_names(vec![name.to_string()]),
+            targets: Targets::Scores(scores),
+        })
+    }
+
     /// Indexes `examples` with `label_set`; a label outside it is a problem naming the line.
     pub fn new(examples: &[Example], label_set: LabelSet, file: &str) -> Result<Self, DataError> {
         let mut problems = Vec::new();
@@ -154,8 +265,10 @@ impl Dataset {
         if problems.is_empty() {
             Ok(Dataset {
                 texts,
+                pairs: pairs_of(examples),
                 labels,
                 label_set,
+                targets: Targets::Classes,
             })
         } else {
             Err(collect_problems(file, problems))
@@ -170,21 +283,75 @@ impl Dataset {
         self.texts.is_empty()
     }
 
-    /// Examples per class, in label order.
+    pub fn task(&self) -> Task {
+        match self.targets {
+            Targets::Classes => Task::Single,
+            Targets::Multi(_) => Task::Multi,
+            Targets::Scores(_) => Task::Regression,
+        }
+    }
+
+    /// Outputs the model needs: a logit a class or label, one number for regression.
+    pub fn outputs(&self) -> usize {
+        match self.targets {
+            Targets::Scores(_) => 1,
+            _ => self.label_set.len(),
+        }
+    }
+
+    /// Examples per class, in label order (multi-label: the examples that have each label;
+    /// regression: all of them).
     pub fn class_counts(&self) -> Vec<usize> {
         let mut counts = vec![0; self.label_set.len()];
-        for &l in &self.labels {
-            counts[l] += 1;
+        match &self.targets {
+            Targets::Classes => {
+                for &l in &self.labels {
+                    counts[l] += 1;
+                }
+            }
+            Targets::Multi(lists) => {
+                for &l in lists.iter().flatten() {
+                    counts[l] += 1;
+                }
+            }
+            Targets::Scores(scores) => counts = vec![scores.len()],
         }
         counts
     }
 
     /// The examples at `indices`, in that order.
     pub fn subset(&self, indices: &[usize]) -> Dataset {
+        let pick = |v: &Vec<String>| indices.iter().map(|&i| v[i].clone()).collect();
         Dataset {
-            texts: indices.iter().map(|&i| self.texts[i].clone()).collect(),
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            texts: pick(&self.texts),
+            pairs: self.pairs.as_ref().map(pick),
+            labels: if self.labels.is_empty() {
+                Vec::new()
+            } else {
+                indices.iter().map(|&i| self.labels[i]).collect()
+            },
             label_set: self.label_set.clone(),
+            targets: match &self.targets {
+                Targets::Classes => Targets::Classes,
+                Targets::Multi(l) => Targets::Multi(indices.iter().map(|&i| l[i].clone()).collect()),
+                Targets::Scores(s) => Targets::Scores(indices.iter().map(|&i| s[i]).collect()),
+            },
+        }
+    }
+
+    /// Tokenises every example: its text, or its pair of texts as one input.
+    pub fn encode(
+        &self,
+        tokenizer: &crate::tokenize::TextTokenizer,
+    ) -> crate::Result<Vec<crate::tokenize::Encoded>> {
+        match &self.pairs {
+            None => tokenizer.encode_all(&self.texts),
+            Some(pairs) => self
+                .texts
+                .iter()
+                .zip(pairs)
+                .map(|(a, b)| tokenizer.encode_pair(a, b))
+                .collect(),
         }
     }
 }

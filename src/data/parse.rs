@@ -4,8 +4,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::columns::{choose, looks_like_header};
+use super::columns::{choose, choose_indicators, choose_pair, looks_like_header};
 use super::format::{Format, decode};
+use super::task::{self, Task};
 use super::{
     DataError, Dataset, Example, LabelSet, MAX_CLASSES, Problem, collect_problems,
     text_size_problem,
@@ -20,7 +21,14 @@ pub struct ParseOptions {
     pub format: Option<Format>,
     /// Header name or 1-based column number.
     pub text_column: Option<String>,
+    /// Header name or 1-based column number; for multi-label data given as one 0/1 column a
+    /// label, their names separated by commas (`toxic,insult`).
     pub label_column: Option<String>,
+    /// The column of a sentence pair's second text (else one named `sentence2`, `question2`,
+    /// `hypothesis`, ...; an empty name: none).
+    pub pair_column: Option<String>,
+    /// The task; else detected from the label column ([`task::detect`]).
+    pub task: Option<Task>,
 }
 
 /// What was read: the examples, how the file was understood, and its problems.
@@ -32,7 +40,12 @@ pub struct ParsedFile {
     /// Header names, or "1", "2", ... without a header (JSONL: the keys).
     pub columns: Vec<String>,
     pub text_column: String,
+    /// The label column's name (several, comma-separated, for 0/1 columns a label).
     pub label_column: String,
+    /// The second text's column, for sentence pairs.
+    pub pair_column: Option<String>,
+    /// The task, as chosen or detected.
+    pub task: Task,
     pub examples: Vec<Example>,
     /// The first rows as read (for a preview), before any checks.
     pub preview: Vec<Vec<String>>,
@@ -269,7 +282,15 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
     };
 
     if matches!(format, Format::Csv | Format::Tsv) {
-        let wanted = [opts.text_column.as_deref(), opts.label_column.as_deref()];
+        let wanted: Vec<Option<&str>> = [opts.text_column.as_deref(), opts.pair_column.as_deref()]
+            .into_iter()
+            .chain(
+                opts.label_column
+                    .iter()
+                    .flat_map(|l| l.split(','))
+                    .map(|l| Some(l.trim())),
+            )
+            .collect();
         match table.rows.first() {
             Some((_, first)) if looks_like_header(first, &wanted) => {
                 has_header = true;
@@ -312,6 +333,8 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
         columns: columns.clone(),
         text_column: String::new(),
         label_column: String::new(),
+        pair_column: None,
+        task: opts.task.unwrap_or_default(),
         examples: Vec::new(),
         preview,
         problems: table.problems,
@@ -324,35 +347,65 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
         return Ok(parsed);
     }
 
-    let (text_col, label_col) = if format == Format::Txt {
-        (1, 0)
+    let sample: Vec<Vec<String>> = table
+        .rows
+        .iter()
+        .take(SAMPLE_ROWS)
+        .map(|(_, c)| c.clone())
+        .collect();
+    let chosen = if format == Format::Txt {
+        Ok((1, LabelColumns::One(0), None))
     } else {
-        let sample: Vec<Vec<String>> = table
-            .rows
-            .iter()
-            .take(SAMPLE_ROWS)
-            .map(|(_, c)| c.clone())
-            .collect();
-        match choose(
-            &columns,
-            &sample,
-            opts.text_column.as_deref(),
-            opts.label_column.as_deref(),
-        ) {
-            Ok(c) => c,
-            Err(p) => {
-                parsed.problems.push(p);
-                return Ok(parsed);
-            }
+        choose_columns(&columns, &sample, opts)
+    };
+    let (text_col, label_cols, pair_col) = match chosen {
+        Ok(c) => c,
+        Err(p) => {
+            parsed.problems.push(p);
+            return Ok(parsed);
         }
     };
     parsed.text_column = columns[text_col].clone();
-    parsed.label_column = columns[label_col].clone();
+    parsed.pair_column = pair_col.map(|i| columns[i].clone());
+    parsed.label_column = match &label_cols {
+        LabelColumns::One(i) => columns[*i].clone(),
+        LabelColumns::Indicators(cols) => cols
+            .iter()
+            .map(|&i| columns[i].as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    parsed.task = match (&label_cols, opts.task) {
+        (LabelColumns::Indicators(_), _) => Task::Multi,
+        (_, Some(t)) => t,
+        (LabelColumns::One(i), None) => task::detect(
+            table
+                .rows
+                .iter()
+                .map(|(_, c)| c.get(*i).map(String::as_str).unwrap_or("")),
+        ),
+    };
+    if let (LabelColumns::Indicators(_), Some(t)) = (&label_cols, opts.task)
+        && t != Task::Multi
+    {
+        parsed.problems.push(Problem {
+            line: 1,
+            message: format!(
+                "labels in one 0/1 column each ({}) are multi-label data, not {t}",
+                parsed.label_column
+            ),
+        });
+        return Ok(parsed);
+    }
 
     let mut empty_labels = Vec::new();
     for (line, cells) in table.rows {
         let text = cells.get(text_col).map(String::as_str).unwrap_or("");
-        let label = cells.get(label_col).map(|s| s.trim()).unwrap_or("");
+        let pair = pair_col.map(|i| cells.get(i).map(String::as_str).unwrap_or(""));
+        let label = match &label_cols {
+            LabelColumns::One(i) => Ok(cells.get(*i).map(|s| s.trim()).unwrap_or("").to_string()),
+            LabelColumns::Indicators(cols) => indicator_labels(&cells, cols, &columns),
+        };
         if text.trim().is_empty() {
             parsed.problems.push(Problem {
                 line,
@@ -360,17 +413,37 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
             });
         } else if let Some(message) = text_size_problem(text, &parsed.text_column) {
             parsed.problems.push(Problem { line, message });
-        } else if label.is_empty() {
-            empty_labels.push(Problem {
+        } else if let Some(pair) = pair
+            && pair.trim().is_empty()
+        {
+            parsed.problems.push(Problem {
                 line,
-                message: format!("empty label (column \"{}\")", parsed.label_column),
+                message: format!(
+                    "empty second text (column \"{}\")",
+                    parsed.pair_column.as_deref().unwrap_or_default()
+                ),
             });
+        } else if let Some(message) =
+            pair.and_then(|p| text_size_problem(p, parsed.pair_column.as_deref().unwrap_or_default()))
+        {
+            parsed.problems.push(Problem { line, message });
         } else {
-            parsed.examples.push(Example {
-                text: text.to_string(),
-                label: label.to_string(),
-                line,
-            });
+            match label {
+                Err(message) => parsed.problems.push(Problem { line, message }),
+                // An empty multi-label cell is an example with no label.
+                Ok(label) if label.is_empty() && parsed.task != Task::Multi => {
+                    empty_labels.push(Problem {
+                        line,
+                        message: format!("empty label (column \"{}\")", parsed.label_column),
+                    })
+                }
+                Ok(label) => parsed.examples.push(Example {
+                    text: text.to_string(),
+                    pair: pair.map(str::to_string),
+                    label,
+                    line,
+                }),
+            }
         }
     }
     if parsed.examples.is_empty() && empty_labels.len() > 1 {
@@ -389,23 +462,194 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
     Ok(parsed)
 }
 
-impl ParsedFile {
-    /// Examples per label, in label order.
-    pub fn class_counts(&self) -> Vec<(String, usize)> {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for e in &self.examples {
-            *counts.entry(e.label.as_str()).or_default() += 1;
+/// Where the labels are: one column, or one 0/1 column a label.
+enum LabelColumns {
+    One(usize),
+    Indicators(Vec<usize>),
+}
+
+/// The text, label and pair columns of a CSV, TSV or JSONL file, as chosen or inferred.
+fn choose_columns(
+    columns: &[String],
+    sample: &[Vec<String>],
+    opts: &ParseOptions,
+) -> Result<(usize, LabelColumns, Option<usize>), Problem> {
+    let may_be_multi = matches!(opts.task, None | Some(Task::Multi));
+    let (text, labels) = match choose_indicators(
+        columns,
+        sample,
+        opts.text_column.as_deref(),
+        opts.label_column.as_deref(),
+        opts.pair_column.as_deref(),
+        may_be_multi,
+    ) {
+        Some(chosen) => {
+            let (text, cols) = chosen?;
+            (text, LabelColumns::Indicators(cols))
         }
-        let set = LabelSet::discover(counts.keys().copied());
+        None => {
+            let (text, label) = choose(
+                columns,
+                sample,
+                opts.text_column.as_deref(),
+                opts.label_column.as_deref(),
+            )?;
+            (text, LabelColumns::One(label))
+        }
+    };
+    let mut taken = vec![text];
+    match &labels {
+        LabelColumns::One(l) => taken.push(*l),
+        LabelColumns::Indicators(cols) => taken.extend(cols),
+    }
+    let pair = choose_pair(columns, opts.pair_column.as_deref(), &taken)?;
+    Ok((text, labels, pair))
+}
+
+/// The labels of a row whose labels are 0/1 columns, as a JSON array of the names marked 1.
+fn indicator_labels(cells: &[String], cols: &[usize], names: &[String]) -> Result<String, String> {
+    let mut on = Vec::new();
+    for &c in cols {
+        let cell = cells.get(c).map(String::as_str).unwrap_or("");
+        match task::indicator(cell) {
+            Some(true) => on.push(names[c].trim().to_string()),
+            Some(false) => {}
+            None => {
+                return Err(format!(
+                    "\"{}\" in column \"{}\" is not 0 or 1 (each label's column says whether the text has it)",
+                    super::shorten(cell.trim()),
+                    names[c]
+                ));
+            }
+        }
+    }
+    Ok(serde_json::to_string(&on).unwrap_or_default())
+}
+
+impl ParsedFile {
+    /// Examples per label, in label order: each example's class, or for multi-label data each
+    /// label of each example (an unreadable list counts nothing; it is a problem of its own).
+    /// Empty for regression (see [`ParsedFile::score_range`]).
+    pub fn class_counts(&self) -> Vec<(String, usize)> {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        match self.task {
+            Task::Single => {
+                for e in &self.examples {
+                    *counts.entry(e.label.clone()).or_default() += 1;
+                }
+            }
+            Task::Multi => {
+                for e in &self.examples {
+                    for l in task::split_labels(&e.label).unwrap_or_default() {
+                        *counts.entry(l).or_default() += 1;
+                    }
+                }
+            }
+            Task::Regression => return Vec::new(),
+        }
+        let set = LabelSet::discover(counts.keys().map(String::as_str));
         set.names()
             .iter()
             .map(|n| (n.clone(), counts[n.as_str()]))
             .collect()
     }
 
-    /// The problems a training set adds: more classes than a classifier may have, a class with a
-    /// single example (it cannot be both learned and validated), and fewer than two classes.
+    /// Regression: the smallest and largest of the values that are numbers.
+    pub fn score_range(&self) -> Option<(f64, f64)> {
+        if self.task != Task::Regression {
+            return None;
+        }
+        self.examples
+            .iter()
+            .filter_map(|e| task::parse_score(&e.label).ok())
+            .fold(None, |r, v| {
+                let v = v as f64;
+                Some(r.map_or((v, v), |(lo, hi): (f64, f64)| (lo.min(v), hi.max(v))))
+            })
+    }
+
+    /// Multi-label: the examples with no label.
+    pub fn unlabelled(&self) -> usize {
+        if self.task != Task::Multi {
+            return 0;
+        }
+        self.examples
+            .iter()
+            .filter(|e| task::split_labels(&e.label).is_ok_and(|l| l.is_empty()))
+            .count()
+    }
+
+    /// The problems a training set adds. Single-label: more classes than a classifier may
+    /// have, a class with a single example (it cannot be both learned and validated), fewer than
+    /// two classes. Multi-label: an unreadable label list (at its line), no label at all, too
+    /// many labels. Regression: a value that is not a number (at its line), a single value.
     fn training_problems(&self) -> Vec<Problem> {
+        match self.task {
+            Task::Single => self.class_problems(),
+            Task::Multi => {
+                let mut problems: Vec<Problem> = self
+                    .examples
+                    .iter()
+                    .filter_map(|e| {
+                        task::split_labels(&e.label).err().map(|message| Problem {
+                            line: e.line,
+                            message,
+                        })
+                    })
+                    .collect();
+                let counts = self.class_counts();
+                if counts.len() > MAX_CLASSES {
+                    problems.push(Problem {
+                        line: 0,
+                        message: format!(
+                            "the label column \"{}\" names {} different labels; a model may have at most {MAX_CLASSES}: is it the column that holds the labels?",
+                            self.label_column,
+                            counts.len()
+                        ),
+                    });
+                } else if counts.is_empty() && problems.is_empty() && !self.examples.is_empty() {
+                    problems.push(Problem {
+                        line: 0,
+                        message: format!(
+                            "no example has a label (column \"{}\"): a multi-label model needs some",
+                            self.label_column
+                        ),
+                    });
+                }
+                problems
+            }
+            Task::Regression => {
+                let mut problems: Vec<Problem> = self
+                    .examples
+                    .iter()
+                    .filter_map(|e| {
+                        task::parse_score(&e.label).err().map(|why| Problem {
+                            line: e.line,
+                            message: format!(
+                                "{why} (column \"{}\" holds the numbers to predict)",
+                                self.label_column
+                            ),
+                        })
+                    })
+                    .collect();
+                if problems.is_empty()
+                    && let Some((lo, hi)) = self.score_range()
+                    && lo == hi
+                {
+                    problems.push(Problem {
+                        line: 0,
+                        message: format!(
+                            "every value of column \"{}\" is {lo}: there is nothing to predict",
+                            self.label_column
+                        ),
+                    });
+                }
+                problems
+            }
+        }
+    }
+
+    fn class_problems(&self) -> Vec<Problem> {
         let counts = self.class_counts();
         if counts.len() > MAX_CLASSES {
             // Not one problem per class: a column of ids or texts would list them all.
@@ -460,8 +704,19 @@ impl ParsedFile {
         if let Some(e) = self.training_error() {
             return Err(e);
         }
-        let labels = LabelSet::discover(self.examples.iter().map(|e| e.label.as_str()));
-        Dataset::new(&self.examples, labels, &self.file_name)
+        match self.task {
+            Task::Single => {
+                let labels = LabelSet::discover(self.examples.iter().map(|e| e.label.as_str()));
+                Dataset::new(&self.examples, labels, &self.file_name)
+            }
+            Task::Multi => {
+                let names: Vec<String> = self.class_counts().into_iter().map(|(n, _)| n).collect();
+                Dataset::multi(&self.examples, LabelSet::from_names(names), &self.file_name)
+            }
+            Task::Regression => {
+                Dataset::regression(&self.examples, &self.label_column, &self.file_name)
+            }
+        }
     }
 
     /// A dataset with `labels` when given (continuing a model's training), else with the label
@@ -473,11 +728,20 @@ impl ParsedFile {
         }
     }
 
-    /// A dataset using another file's label set (validation or evaluation data).
+    /// A dataset using another file's label set (validation or evaluation data), read as this
+    /// file's task says (parse it with the training file's task).
     pub fn into_dataset_with(self, labels: &LabelSet) -> Result<Dataset, DataError> {
         if !self.problems.is_empty() {
             return Err(collect_problems(&self.file_name, self.problems));
         }
-        Dataset::new(&self.examples, labels.clone(), &self.file_name)
+        match self.task {
+            Task::Single => Dataset::new(&self.examples, labels.clone(), &self.file_name),
+            Task::Multi => Dataset::multi(&self.examples, labels.clone(), &self.file_name),
+            Task::Regression => Dataset::regression(
+                &self.examples,
+                labels.names().first().map_or(self.label_column.as_str(), String::as_str),
+                &self.file_name,
+            ),
+        }
     }
 }

@@ -2,7 +2,10 @@
 //! encoder, mean pooling and Dense): `SentenceTransformer(dir).encode(texts)` returns webtune's
 //! logits, and `transformers.AutoModel.from_pretrained(dir)` loads the encoder. Not labelled
 //! `BertForSequenceClassification`: that class pools through [CLS] and the pooler and would
-//! load, then silently predict something else.
+//! load, then silently predict something else. For `transformers` users (and for sentence pairs,
+//! which `SentenceTransformer.encode` does not take), the folder also holds
+//! [`MODELING`]: `AutoModelForSequenceClassification.from_pretrained(dir, trust_remote_code=True)`
+//! loads it (config.json's `auto_map`) and computes webtune's logits, pairs included.
 
 use serde_json::{Value, json};
 
@@ -24,6 +27,10 @@ pub const NORMALIZE_CONFIG: &str = "2_Normalize/config.json";
 pub const NORMALIZED_DENSE_CONFIG: &str = "3_Dense/config.json";
 pub const NORMALIZED_DENSE_WEIGHTS: &str = "3_Dense/model.safetensors";
 pub const WEBTUNE: &str = "webtune.json";
+/// The `transformers` class of webtune's classifiers (encoder, mean pooling, linear head).
+pub const MODELING: &str = "modeling_webtune.py";
+/// Its source, written into every exported classifier.
+pub const MODELING_SOURCE: &str = include_str!("modeling_webtune.py");
 pub const ADAPTER_CONFIG: &str = "adapter/adapter_config.json";
 pub const ADAPTER_WEIGHTS: &str = "adapter/adapter_model.safetensors";
 
@@ -122,7 +129,15 @@ pub fn normalize_json() -> Vec<u8> {
 
 /// The base model's `config.json` with the label maps added (and the architecture pinned to
 /// `BertModel`, which is what the encoder is).
-pub fn config_json(base_config: &[u8], labels: &LabelSet) -> Result<Vec<u8>> {
+/// A classifier's `config.json`: the base model's, with its labels, its `problem_type`, and the
+/// `auto_map` that points `AutoModelForSequenceClassification` at [`MODELING`] (`webtune_head`:
+/// where the head's weights are, and whether it reads normalised embeddings).
+pub fn config_json(
+    base_config: &[u8],
+    labels: &LabelSet,
+    task: crate::data::Task,
+    normalize: bool,
+) -> Result<Vec<u8>> {
     let mut config: Value = serde_json::from_slice(base_config)
         .map_err(|e| Error::Config(format!("not valid JSON: {e}")))?;
     let obj = config
@@ -143,6 +158,15 @@ pub fn config_json(base_config: &[u8], labels: &LabelSet) -> Result<Vec<u8>> {
     obj.insert("architectures".into(), json!(["BertModel"]));
     obj.insert("id2label".into(), Value::Object(id2label));
     obj.insert("label2id".into(), Value::Object(label2id));
+    obj.insert("problem_type".into(), json!(task.problem_type()));
+    obj.insert(
+        "auto_map".into(),
+        json!({"AutoModelForSequenceClassification": "modeling_webtune.WebtuneBertForSequenceClassification"}),
+    );
+    obj.insert(
+        "webtune_head".into(),
+        json!({"dir": dense_dir(normalize), "normalize": normalize}),
+    );
     obj.remove("_name_or_path");
     Ok(pretty(&config))
 }

@@ -12,7 +12,7 @@ use burn::prelude::*;
 use serde_json::{Value, json};
 
 use crate::classifier::Classifier;
-use crate::data::LabelSet;
+use crate::data::{LabelSet, Task};
 use crate::engine::{Engine, ModelFiles, read_f32};
 use crate::model::Head;
 use crate::weights::{load_dense_head, names};
@@ -39,7 +39,7 @@ pub struct ExportMeta {
 /// in a browser too. LoRA weights are exported merged (`W + scale·A·B`).
 pub async fn export(c: &Classifier, meta: &ExportMeta) -> Result<Vec<ExportFile>> {
     let hidden = c.engine.config.hidden_size;
-    let k = c.labels.len();
+    let k = c.outputs();
     let max_len = c.engine.tokenizer.max_len();
     let normalize = c.head.normalize;
     let (dense_config, dense_weights) = layout::dense_paths(normalize);
@@ -50,7 +50,11 @@ pub async fn export(c: &Classifier, meta: &ExportMeta) -> Result<Vec<ExportFile>
         },
         ExportFile {
             path: layout::CONFIG.into(),
-            bytes: layout::config_json(&c.engine.config_json, &c.labels)?,
+            bytes: layout::config_json(&c.engine.config_json, &c.labels, c.task, normalize)?,
+        },
+        ExportFile {
+            path: layout::MODELING.into(),
+            bytes: layout::MODELING_SOURCE.as_bytes().to_vec(),
         },
     ];
     files.extend(encoder_files(&c.engine, normalize).await?);
@@ -83,6 +87,9 @@ pub async fn export(c: &Classifier, meta: &ExportMeta) -> Result<Vec<ExportFile>
         layout::to_json(&json!({
             "webtune_version": env!("CARGO_PKG_VERSION"),
             "labels": c.labels.names(),
+            "task": c.task,
+            "thresholds": c.thresholds,
+            "text_pair": c.pairs,
             "max_seq_length": max_len,
             "lora_merged": !adapters.0.is_empty(),
             "training": meta.training.clone().unwrap_or(Value::Null),
@@ -343,17 +350,39 @@ pub fn import(files: &BTreeMap<String, Vec<u8>>, device: &Device) -> Result<Clas
     };
     let engine = Engine::load(&base, device, max_len)?;
     let labels = labels_of(&config)?;
+    let problem_type = config.get("problem_type").and_then(Value::as_str);
+    let task = Task::from_problem_type(problem_type).ok_or_else(|| {
+        Error::Config(format!(
+            "problem_type \"{}\" is not one webtune trains (single_label_classification, multi_label_classification, regression)",
+            problem_type.unwrap_or_default()
+        ))
+    })?;
+    let outputs = if task == Task::Regression { 1 } else { labels.len() };
     let head = load_dense_head(
         required(files, &dense_weights)?,
         &dense_weights,
         engine.config.hidden_size,
-        labels.len(),
+        outputs,
         device,
     )?;
+    let webtune = json_of(files, layout::WEBTUNE)?;
+    let thresholds: Option<Vec<f32>> = webtune
+        .as_ref()
+        .and_then(|w| w.get("thresholds"))
+        .and_then(|t| serde_json::from_value(t.clone()).ok())
+        .filter(|t: &Vec<f32>| task == Task::Multi && t.len() == outputs);
+    let pairs = webtune
+        .as_ref()
+        .and_then(|w| w.get("text_pair"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     Ok(Classifier {
         engine,
         head: Head::new(head, normalize),
         labels,
+        task,
+        thresholds,
+        pairs,
     })
 }
 

@@ -153,6 +153,40 @@ impl std::fmt::Display for PairLossChoice {
     }
 }
 
+/// The loss of a regression run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegressionLossChoice {
+    /// Mean squared error (what `transformers` trains a regression head with).
+    #[default]
+    Mse,
+    /// Huber's loss with δ = 1 (on the standardised targets: one standard deviation), for
+    /// targets with outliers.
+    Huber,
+}
+
+impl std::str::FromStr for RegressionLossChoice {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "mse" => Ok(RegressionLossChoice::Mse),
+            "huber" => Ok(RegressionLossChoice::Huber),
+            other => Err(crate::Error::Invalid(format!(
+                "unknown regression loss \"{other}\" (expected mse or huber)"
+            ))),
+        }
+    }
+}
+
+impl RegressionLossChoice {
+    pub fn loss(self) -> crate::model::loss::RegressionLoss {
+        match self {
+            RegressionLossChoice::Mse => crate::model::loss::RegressionLoss::Mse,
+            RegressionLossChoice::Huber => crate::model::loss::RegressionLoss::Huber { delta: 1.0 },
+        }
+    }
+}
+
 /// Everything that shapes a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -209,6 +243,18 @@ pub struct TrainConfig {
     /// `embedding`, scored pairs: the range the scores are declared in (`[0, 5]` for STS-B);
     /// a score outside it is an error. `None`: `[0, 1]` when every score is in it, else `[0, 5]`.
     pub score_range: Option<[f64; 2]>,
+    /// Regression: the loss.
+    pub regression_loss: RegressionLossChoice,
+    /// Regression: train on the targets standardised (mean 0, standard deviation 1 on the
+    /// training set), so one learning rate suits any scale; the exported head is rescaled to
+    /// predict the original numbers.
+    pub standardize_targets: bool,
+    /// Multi-label: the probability above which a label is predicted. `None` (the default):
+    /// chosen on the validation data after every epoch (0.5 without validation data).
+    pub threshold: Option<f64>,
+    /// Multi-label: choose a threshold for every label instead of one for all (needs a few
+    /// validation examples of each label; a label without any keeps the common one).
+    pub threshold_per_label: bool,
     /// Why the automatic choices were made, in sentences (filled by [`super::plan::prepare`];
     /// recorded with the model).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -242,6 +288,10 @@ impl Default for TrainConfig {
             pair_loss: PairLossChoice::Auto,
             normalize: true,
             score_range: None,
+            regression_loss: RegressionLossChoice::Mse,
+            standardize_targets: true,
+            threshold: None,
+            threshold_per_label: false,
             notes: Vec::new(),
         }
     }
@@ -311,6 +361,11 @@ impl TrainConfig {
                 "the score range must be two numbers, the first below the second, got [{lo}, {hi}]"
             ));
         }
+        if let Some(t) = self.threshold
+            && !(t > 0.0 && t < 1.0)
+        {
+            return bad(format!("the threshold must be between 0 and 1, got {t}"));
+        }
         if self.search && self.mode != Mode::Classify {
             return bad(format!(
                 "the search tries classification settings: it does not run in {} mode",
@@ -341,9 +396,55 @@ impl TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// Multi-label: each label's positive weight in the binary cross-entropy from `counts` (its
+    /// examples) of `n`, or `None` for unweighted. `balanced`: PyTorch's `pos_weight` advice,
+    /// negatives / positives; `auto`: its square root, for labels rarer than one in
+    /// [`WEIGHTS_ABOVE_IMBALANCE`] + 1 (1 for the others), which lifts a rare label's recall
+    /// without letting a label of one example in a thousand weigh a thousand.
+    pub fn positive_weights(&self, counts: &[usize], n: usize) -> Option<Vec<f32>> {
+        let ratio = |c: usize| (n.saturating_sub(c)) as f64 / c.max(1) as f64;
+        match self.class_weighting {
+            ClassWeighting::None => None,
+            ClassWeighting::Balanced => Some(counts.iter().map(|&c| ratio(c) as f32).collect()),
+            ClassWeighting::Auto => {
+                let w: Vec<f32> = counts
+                    .iter()
+                    .map(|&c| {
+                        let r = ratio(c);
+                        if r > WEIGHTS_ABOVE_IMBALANCE { r.sqrt() as f32 } else { 1.0 }
+                    })
+                    .collect();
+                w.iter().any(|&x| x != 1.0).then_some(w)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positive_weights_lift_rare_labels() {
+        let auto = TrainConfig::default();
+        // Of 100: 50 (ratio 1), 20 (ratio 4 → 2), 1 (ratio 99 → √99).
+        let w = auto.positive_weights(&[50, 20, 1], 100).unwrap();
+        assert_eq!(w[0], 1.0);
+        assert!((w[1] - 2.0).abs() < 1e-6);
+        assert!((w[2] - 99f32.sqrt()).abs() < 1e-5);
+        assert_eq!(auto.positive_weights(&[50, 40], 100), None);
+        let balanced = TrainConfig {
+            class_weighting: ClassWeighting::Balanced,
+            ..TrainConfig::default()
+        };
+        assert_eq!(balanced.positive_weights(&[50, 20], 100), Some(vec![1.0, 4.0]));
+        let none = TrainConfig {
+            class_weighting: ClassWeighting::None,
+            ..TrainConfig::default()
+        };
+        assert_eq!(none.positive_weights(&[1], 100), None);
+    }
 
     #[test]
     fn auto_weighs_classes_only_beyond_a_few_times_imbalance() {

@@ -233,6 +233,9 @@ pub async fn train_fewshot(
     Ok(TrainOutcome {
         model: best_model,
         labels,
+        task: crate::data::Task::Single,
+        thresholds: None,
+        pairs: false,
         epochs: reports,
         best_epoch,
         cancelled,

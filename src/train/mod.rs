@@ -9,6 +9,7 @@ pub mod embedding;
 pub mod fewshot;
 pub mod logreg;
 pub mod metrics;
+mod objective;
 pub mod optim;
 pub mod pair_sampler;
 pub mod pair_steps;

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::data::{Dataset, stratified_split};
+use crate::data::{Dataset, Targets, Task, multi_label_split, random_split, stratified_split};
 
 use super::config::{HeadInit, TrainConfig};
 use super::strategy::Strategy;
@@ -40,16 +40,38 @@ pub const MAX_VALID_SHARE: f64 = 0.25;
 /// hundred to rank epochs, and every example beyond that is worth more in training.
 pub const MAX_VALID_TOTAL: usize = 600;
 
-/// `strategy` with `auto` resolved for a file of `rows` examples in `classes` classes, and why.
+/// `strategy` with `auto` resolved for a file of `rows` examples in `classes` classes (labels,
+/// for multi-label data) of `task`, and why. The logistic regression is a single-label model:
+/// multi-label and regression data fine-tune the top two layers below [`FULL_FROM_ROWS`].
 pub fn resolve_strategy(
     strategy: Strategy,
     rows: usize,
     classes: usize,
+    task: Task,
 ) -> (Strategy, Option<String>) {
     if strategy != Strategy::Auto {
         return (strategy, None);
     }
     let per_class = rows / classes.max(1);
+    if task != Task::Single {
+        return if rows < FULL_FROM_ROWS {
+            (
+                Strategy::Last { k: 2 },
+                Some(format!(
+                    "auto chose last2: {rows} examples of {} (below {FULL_FROM_ROWS}, where full fine-tuning starts)",
+                    crate::job::describe_task(task)
+                )),
+            )
+        } else {
+            (
+                Strategy::Full,
+                Some(format!(
+                    "auto chose full: {rows} examples of {} are enough to fine-tune every layer ({FULL_FROM_ROWS} or more)",
+                    crate::job::describe_task(task)
+                )),
+            )
+        };
+    }
     if per_class < LOGREG_BELOW_PER_CLASS {
         (
             Strategy::Logreg,
@@ -103,7 +125,8 @@ pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> P
             config,
         };
     }
-    let (strategy, why) = resolve_strategy(config.strategy, full.len(), full.label_set.len());
+    let (strategy, why) =
+        resolve_strategy(config.strategy, full.len(), full.label_set.len(), full.task());
     config.strategy = strategy;
     if !config.search {
         // A search tries several strategies; its trials say which.
@@ -158,6 +181,41 @@ pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> P
     let fraction = config
         .valid_fraction
         .min(MAX_VALID_TOTAL as f64 / full.len().max(1) as f64);
+    if full.task() != Task::Single {
+        // Multi-label: iterative stratification (every label in both sides where it can be);
+        // regression: a seeded random split. Both: the fraction, within the same bounds.
+        let n_valid = valid_count(full.len(), fraction);
+        if n_valid < 2 {
+            config.notes.push(format!(
+                "no validation split: {} examples are too few to hold any out; training on all of them for a fixed budget, without early stopping",
+                full.len()
+            ));
+            return Prepared {
+                train: full,
+                valid: empty,
+                config,
+            };
+        }
+        let (t, v) = match &full.targets {
+            Targets::Multi(lists) => multi_label_split(lists, names.len(), n_valid, config.seed),
+            _ => random_split(full.len(), n_valid, config.seed),
+        };
+        config.notes.push(format!(
+            "holding out {} examples for validation ({}, seed {})",
+            v.len(),
+            if matches!(full.targets, Targets::Multi(_)) {
+                "stratified so that every label is on both sides where it can be"
+            } else {
+                "at random"
+            },
+            config.seed
+        ));
+        return Prepared {
+            train: full.subset(&t),
+            valid: full.subset(&v),
+            config,
+        };
+    }
     let per_class: Vec<usize> = counts.iter().map(|&n| valid_count(n, fraction)).collect();
     if let Some(c) = (0..counts.len()).find(|&c| per_class[c] < 2) {
         config.notes.push(format!(
@@ -229,6 +287,16 @@ impl Plan {
     /// The plan for training `config` (strategy resolved) on `train_examples`, validating on
     /// `valid_examples`.
     pub fn new(config: &TrainConfig, train_examples: usize, valid_examples: usize) -> Plan {
+        Self::for_task(config, train_examples, valid_examples, Task::Single)
+    }
+
+    /// [`Plan::new`] for data of `task` (early stopping follows its score).
+    pub fn for_task(
+        config: &TrainConfig,
+        train_examples: usize,
+        valid_examples: usize,
+        task: Task,
+    ) -> Plan {
         let strategy = config.strategy.to_string();
         let mut summary = config.notes.clone();
         if config.strategy == Strategy::Logreg {
@@ -277,7 +345,8 @@ impl Plan {
         ));
         summary.push(match patience {
             Some(p) => format!(
-                "stops when validation macro-F1 has not improved for {p} epochs (not before epoch {min_epochs}); keeps the best epoch"
+                "stops when validation {} has not improved for {p} epochs (not before epoch {min_epochs}); keeps the best epoch",
+                super::Metrics::score_name(task)
             ),
             None if valid_examples == 0 => "no validation data: trains the whole budget and keeps the last epoch".into(),
             None => "early stopping off: trains the whole budget and keeps the best epoch on validation".into(),
@@ -313,8 +382,10 @@ mod tests {
         let names = (0..per_class.len()).map(|c| format!("c{c}")).collect();
         Dataset {
             texts,
+            pairs: None,
             labels,
             label_set: LabelSet::from_names(names),
+            targets: crate::data::Targets::Classes,
         }
     }
 

@@ -166,6 +166,12 @@ pub async fn fit(
         }
     }
     if config.search {
+        if train_set.task() != crate::data::Task::Single {
+            return Err(Error::Invalid(format!(
+                "the search compares single-label classifiers; this data is {}: choose a strategy (last2, full)",
+                crate::job::describe_task(train_set.task())
+            )));
+        }
         if head.is_some() {
             return Err(Error::Invalid(
                 "the search trains new models: it cannot continue training an existing one".into(),

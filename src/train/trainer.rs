@@ -10,6 +10,7 @@ use web_time::Instant;
 use crate::data::{Dataset, LabelSet};
 use crate::device_cost::{StepCost, StepMeter};
 use crate::engine::{BatchLimits, Engine, batched_rows, read_f32};
+use crate::data::Task;
 use crate::model::loss::cross_entropy;
 use crate::model::{Head, TextClassifier};
 use crate::rng::SplitMix64;
@@ -23,6 +24,7 @@ use super::checkpoint::{
 use super::config::{HeadInit, TrainConfig};
 use super::logreg::{self, CvReport};
 use super::metrics::{Metrics, argmax_rows};
+use super::objective::Objective;
 use super::optim::{Optimizer, lr_factor};
 use super::plan::{Plan, resolve_strategy};
 use super::progress::{CacheInfo, EpochReport, Progress, TrainHost};
@@ -32,10 +34,18 @@ use super::strategy::Strategy;
 /// A fine-tuned classifier and how it got there.
 #[derive(Debug, Clone)]
 pub struct TrainOutcome {
-    /// The best model (by validation macro-F1), or the last one without validation data. On the
-    /// plain (non-autodiff) device, ready for inference and export.
+    /// The best model (by validation macro-F1, micro-F1 for multi-label data, Spearman's
+    /// correlation for regression), or the last one without validation data. On the plain
+    /// (non-autodiff) device, ready for inference and export; a regression head predicts the
+    /// targets on their own scale.
     pub model: TextClassifier,
     pub labels: LabelSet,
+    pub task: Task,
+    /// Multi-label: the probability above which each label is predicted (chosen on validation
+    /// with the best epoch, unless set).
+    pub thresholds: Option<Vec<f32>>,
+    /// Whether the model was trained on sentence pairs (and reads them).
+    pub pairs: bool,
     pub epochs: Vec<EpochReport>,
     pub best_epoch: Option<usize>,
     pub cancelled: bool,
@@ -211,11 +221,12 @@ pub async fn train(
         config.strategy,
         train.len() + valid.len(),
         train.label_set.len(),
+        train.task(),
     );
     config.strategy = strategy;
     config.notes.extend(why);
     let config = &config;
-    let plan = Plan::new(config, train.len(), valid.len());
+    let plan = Plan::for_task(config, train.len(), valid.len(), train.task());
     let started = Instant::now();
     let n_layers = base.encoder.num_layers();
     config.strategy.validate(n_layers)?;
@@ -223,7 +234,14 @@ pub async fn train(
         return Err(Error::Invalid("the training set is empty".into()));
     }
     let labels = train.label_set.clone();
-    let k = labels.len();
+    let objective = Objective::new(train, config);
+    let k = objective.outputs;
+    if objective.task != Task::Single && config.strategy == Strategy::Logreg {
+        return Err(Error::Invalid(format!(
+            "logreg fits single-label classifiers; this data is {}: choose head, last2 or full",
+            crate::job::describe_task(objective.task)
+        )));
+    }
     let resume = host.take_resume();
     if let Some(c) = &resume {
         fits_plan(&c.meta, &plan)?;
@@ -242,8 +260,8 @@ pub async fn train(
     } else {
         base.tokenizer.with_max_len(max_len)?
     };
-    let train_enc = tokenizer.encode_all(&train.texts)?;
-    let valid_enc = tokenizer.encode_all(&valid.texts)?;
+    let train_enc = train.encode(&tokenizer)?;
+    let valid_enc = valid.encode(&tokenizer)?;
     let train_len: Vec<usize> = train_enc.iter().map(Encoded::len).collect();
     let valid_len: Vec<usize> = valid_enc.iter().map(Encoded::len).collect();
 
@@ -254,7 +272,7 @@ pub async fn train(
         Some(h) => {
             if h.linear.weight.dims() != [hidden, k] {
                 return Err(Error::Invalid(format!(
-                    "the model's head has {} outputs but the data has {k} labels",
+                    "the model's head has {} outputs but the data needs {k}",
                     h.num_labels()
                 )));
             }
@@ -277,7 +295,7 @@ pub async fn train(
     let steps_per_epoch = plan.steps_per_epoch;
     let total_steps = plan.total_steps;
     let warmup = plan.warmup_steps;
-    let class_weights = config.class_weights(&train.class_counts());
+    let class_weights = objective.weights.clone();
     host.progress(&Progress::Started {
         strategy: config.strategy.to_string(),
         train_examples: train.len(),
@@ -365,6 +383,9 @@ pub async fn train(
         return Ok(TrainOutcome {
             model: snapshot,
             labels,
+            task: Task::Single,
+            thresholds: None,
+            pairs: train.pairs.is_some(),
             epochs: vec![report],
             best_epoch: Some(1),
             cancelled: false,
@@ -384,6 +405,7 @@ pub async fn train(
     // `Auto` is resolved by `plan::prepare`; a caller that skips it gets the fitted start.
     if fresh_head
         && resume.is_none()
+        && objective.task == Task::Single
         && config.head_init != HeadInit::Random
         && config.strategy.trains_encoder()
     {
@@ -401,9 +423,7 @@ pub async fn train(
         model.head.linear = fitted.into_linear(&plain).train();
     }
 
-    let weights = class_weights
-        .as_ref()
-        .map(|w| Tensor::<1>::from_data(TensorData::new(w.clone(), [k]), &device));
+    let weights = objective.weight_tensor(&device);
     let mut optimizer = Optimizer::new(config.weight_decay, config.max_grad_norm);
     let lr_head = config.head_lr();
     let lr_encoder = config.encoder_lr();
@@ -478,11 +498,7 @@ pub async fn train(
             }
             let factor = lr_factor(config.schedule, step, total_steps, warmup);
             let logits = train_src.logits(&model, &batch, &device, pad_id);
-            let loss = cross_entropy(
-                logits,
-                targets(&train.labels, &batch, &device),
-                weights.clone(),
-            );
+            let loss = objective.loss(logits, train, &batch, weights.clone());
             let value = loss.clone().inner();
             model = optimizer.step(model, loss, lr_head * factor, lr_encoder * factor);
             let loss = read_f32(value).await?[0] as f64;
@@ -518,21 +534,14 @@ pub async fn train(
             None
         } else {
             Some(
-                evaluate(
-                    &snapshot,
-                    &valid_src,
-                    &valid.labels,
-                    labels.names(),
-                    &plain,
-                    pad_id,
-                    &valid_enc,
-                )
-                .await?,
+                objective
+                    .evaluate(&snapshot, &valid_src, valid, &plain, pad_id, &valid_enc)
+                    .await?,
             )
         };
         let score = metrics
             .as_ref()
-            .map(|m| (m.macro_f1, -m.loss.unwrap_or(0.0)))
+            .map(|m| (m.score(), -m.loss.unwrap_or(0.0)))
             .unwrap_or((epoch as f64, 0.0));
         let is_best = best.as_ref().is_none_or(|(s, _, _)| score > *s);
         if is_best {
@@ -591,11 +600,17 @@ pub async fn train(
         }
     }
 
-    let (best_epoch, model) = match best {
+    let (best_epoch, mut model) = match best {
         Some((_, e, m)) => (Some(e), m),
         // Cancelled before the first epoch ended: the model as it is.
         None => (None, model.valid()),
     };
+    model.head = objective.unscaled_head(model.head);
+    let thresholds = objective.thresholds(
+        best_epoch
+            .and_then(|e| epochs.get(e - 1))
+            .and_then(|e| e.valid.as_ref()),
+    );
     host.progress(&Progress::Finished {
         epochs_run: epochs.len(),
         best_epoch,
@@ -606,6 +621,9 @@ pub async fn train(
     Ok(TrainOutcome {
         model,
         labels,
+        task: objective.task,
+        thresholds,
+        pairs: train.pairs.is_some(),
         epochs,
         best_epoch,
         cancelled,

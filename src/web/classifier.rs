@@ -5,7 +5,7 @@ use std::rc::Rc;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-use super::training::{CancelToken, Files, training_promise};
+use super::training::{CancelToken, Files, Previous, training_promise};
 use super::{init_backend, to_js};
 use crate::backend::{BackendChoice, BackendInfo};
 use crate::classifier::Classifier;
@@ -58,6 +58,24 @@ impl WebClassifier {
         self.inner.labels.names().to_vec()
     }
 
+    /// `single`, `multi` or `regression`.
+    #[wasm_bindgen(getter)]
+    pub fn task(&self) -> String {
+        self.inner.task.to_string()
+    }
+
+    /// Whether the model reads pairs of texts (`predictPairs`).
+    #[wasm_bindgen(getter)]
+    pub fn pairs(&self) -> bool {
+        self.inner.pairs
+    }
+
+    /// Multi-label: the probability above which each label is predicted (else `undefined`).
+    #[wasm_bindgen(getter)]
+    pub fn thresholds(&self) -> Option<Vec<f32>> {
+        self.inner.thresholds.clone()
+    }
+
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> Result<JsValue, JsValue> {
         to_js(&self.backend)
@@ -70,11 +88,22 @@ impl WebClassifier {
         to_js(&self.training)
     }
 
-    /// Predictions: resolves to `[{label, index, probabilities: number[]}]`, one per text.
+    /// Predictions: resolves to `[{label, index, probabilities: number[], logits}]`, one per
+    /// text; a multi-label model's carry `labels` (those predicted), a regression model's
+    /// `score`.
     pub fn predict(&self, texts: Vec<String>) -> Promise {
         let c = Rc::clone(&self.inner);
         wasm_bindgen_futures::future_to_promise(async move {
             to_js(&c.predict(&texts, BatchLimits::DEFAULT).await?)
+        })
+    }
+
+    /// A pair model's predictions for `first[i]` with `second[i]` (as `predict`).
+    #[wasm_bindgen(js_name = predictPairs)]
+    pub fn predict_pairs(&self, first: Vec<String>, second: Vec<String>) -> Promise {
+        let c = Rc::clone(&self.inner);
+        wasm_bindgen_futures::future_to_promise(async move {
+            to_js(&c.predict_pairs(&first, &second, BatchLimits::DEFAULT).await?)
         })
     }
 
@@ -106,7 +135,12 @@ impl WebClassifier {
         on_progress: js_sys::Function,
         cancel: &CancelToken,
     ) -> Promise {
-        let previous = (self.inner.head.clone(), self.inner.labels.clone());
+        let previous = Previous {
+            head: self.inner.head.clone(),
+            labels: self.inner.labels.clone(),
+            task: self.inner.task,
+            pairs: self.inner.pairs,
+        };
         training_promise(
             Rc::new(self.inner.engine.clone()),
             self.backend.clone(),

@@ -37,9 +37,18 @@ struct DatasetSummary<'a> {
     columns: &'a [String],
     text_column: &'a str,
     label_column: &'a str,
+    /// The second text's column, when the examples are sentence pairs.
+    pair_column: Option<&'a str>,
+    /// `single`, `multi` or `regression`: as chosen, or detected from the label column.
+    task: data::Task,
     rows: usize,
     preview: &'a [Vec<String>],
+    /// Examples a class (single-label) or a label (multi-label); empty for regression.
     class_counts: Vec<(String, usize)>,
+    /// Regression: the smallest and largest target.
+    score_range: Option<(f64, f64)>,
+    /// Multi-label: examples with no label.
+    unlabelled: usize,
     /// Problems of the file as training data (a class seen once, fewer than two classes...).
     problems: Vec<data::Problem>,
     more_problems: usize,
@@ -48,7 +57,9 @@ struct DatasetSummary<'a> {
 /// Parses a dataset file with the engine's parser (the page has no second one) and summarises
 /// it. `options`: [`DataOptions`]. A pair file when its header names two texts (`anchor`,
 /// `positive`, `sentence1`, ...) or the options name the pair columns (`firstColumn`,
-/// `secondColumn`: the page's embedding mode on any file), else labelled texts. Rejects only when
+/// `secondColumn`: the page's embedding mode on any file) — unless the options name a task or a
+/// text pair column (`task`, `textPairColumn`: sentence pairs with labels or scores to predict,
+/// which the same header can hold) — else labelled texts. Rejects only when
 /// the file cannot be read at all (empty, binary, not UTF-8, too big); row problems come back in
 /// `problems`.
 #[wasm_bindgen(js_name = inspectDataset)]
@@ -59,7 +70,10 @@ pub fn inspect_dataset(
 ) -> std::result::Result<JsValue, JsValue> {
     let options: DataOptions = from_js(options, "dataset options")?;
     let by_header = data::pairs::header_kind(bytes, &file_name, options.format()?);
-    if by_header.is_some() || options.first_column.is_some() || options.second_column.is_some() {
+    let labelled = options.task.is_some() || options.text_pair_column.is_some();
+    if !labelled
+        && (by_header.is_some() || options.first_column.is_some() || options.second_column.is_some())
+    {
         return inspect_pairs(bytes, &file_name, &options, by_header);
     }
     let parsed = options.parse(bytes, &file_name)?;
@@ -75,6 +89,10 @@ pub fn inspect_dataset(
         columns: &parsed.columns,
         text_column: &parsed.text_column,
         label_column: &parsed.label_column,
+        pair_column: parsed.pair_column.as_deref(),
+        task: parsed.task,
+        score_range: parsed.score_range(),
+        unlabelled: parsed.unlabelled(),
         rows: parsed.examples.len(),
         preview: &parsed.preview,
         // A column of ids has a class a row: the page lists at most what a model may have.
@@ -412,13 +430,22 @@ pub(super) fn training_request(value: JsValue) -> Result<TrainRequest> {
     Ok(request)
 }
 
+/// A model whose training continues: its head, labels, task and whether it reads pairs.
+pub(super) struct Previous {
+    pub(super) head: Head,
+    pub(super) labels: LabelSet,
+    pub(super) task: data::Task,
+    pub(super) pairs: bool,
+}
+
 /// Runs the training job behind a Promise that resolves to a `WebClassifier`; `previous` is the
-/// head and labels of a model whose training continues.
+/// model whose training continues (the data is read with its task; single texts unless it reads
+/// pairs).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn training_promise(
     engine: Rc<Engine>,
     backend: BackendInfo,
-    previous: Option<(Head, LabelSet)>,
+    previous: Option<Previous>,
     files: Files,
     request: JsValue,
     on_progress: js_sys::Function,
@@ -428,8 +455,25 @@ pub(super) fn training_promise(
     let cancel = cancel.clone();
     let request = training_request(request);
     wasm_bindgen_futures::future_to_promise(async move {
-        let (head, labels) = previous.unzip();
-        let prepared = files.prepare(&request?, labels.as_ref())?;
+        let mut request = request?;
+        let (head, labels) = match previous {
+            Some(p) => {
+                if request.data.task.is_some_and(|t| t != p.task) {
+                    return Err(crate::Error::Invalid(format!(
+                        "the model does {}: it cannot continue as another task",
+                        job::describe_task(p.task)
+                    ))
+                    .into());
+                }
+                request.data.task = Some(p.task);
+                if !p.pairs {
+                    request.data.text_pair_column.get_or_insert_with(String::new);
+                }
+                (Some(p.head), Some(p.labels))
+            }
+            None => (None, None),
+        };
+        let prepared = files.prepare(&request, labels.as_ref())?;
         let mut host = BrowserHost {
             on_progress,
             cancel,

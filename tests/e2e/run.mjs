@@ -9,7 +9,7 @@
 // anything but the page's own files and the model — and none carries dataset text.
 import { launchChromium } from "./chromium.mjs";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -390,6 +390,97 @@ assert.ok(await page.locator("#train-button").isEnabled(), "the page stays usabl
   await page.selectOption("#mode", "classify");
   await page.waitForFunction(() => /qa\.csv: 3 examples/.test(document.getElementById("dataset-info").textContent));
   assert.ok(await page.locator("#pair-columns").isHidden());
+}
+
+// ------------------------------------------------------------------ 6c. more tasks: regression on sentence pairs, multi-label
+// Real data, small: STS-B's first 64 training pairs (scores 0-5) read as one input a pair, and
+// 80 Reuters-21578 R10 stories (target/data/reuters-r10, written by scripts/reuters_multilabel.py)
+// whose cells list their topics. Each trains on the CPU; the page shows the task's metrics (a
+// scatter of predicted against true for regression, micro-F1 for labels), Try it reads a pair or
+// lists the labels, and the exported zip predicts the same once imported again.
+{
+  const sts = readFileSync(join(here, "../../../shared/data/stsb/train.csv"), "utf8").split("\n").slice(0, 65).join("\n") + "\n";
+  await page.goto(`${PAGE}?backend=cpu&threads=2`);
+  await waitModelReady();
+  await page.setInputFiles("#dataset-input", { name: "sts64.csv", mimeType: "text/csv", buffer: Buffer.from(sts) });
+  // The header names a pair: an embedding model first; the classifier mode reads each pair as one input.
+  await page.waitForFunction(() => /sts64\.csv: 64 scored pairs/.test(document.getElementById("dataset-info").textContent));
+  await page.selectOption("#mode", "classify");
+  await page.waitForFunction(() => /sts64\.csv: 64 examples of pairs \(sentence1 with sentence2\), a number to predict/.test(document.getElementById("dataset-info").textContent));
+  assert.equal(await page.locator("#pair-column").inputValue(), "sentence2");
+  assert.match(await page.locator("#task option").first().innerText(), /Detect \(a number\)/);
+  await page.selectOption("#strategy", "last");
+  await page.fill("#last-k", "1");
+  await page.fill("#epochs", "3");
+  await page.fill("#batch-size", "16");
+  await page.click("#train-button");
+  await waitTrained();
+  assert.equal(await text("#val-accuracy-name"), "Spearman");
+  const spearman = Number(await text("#val-accuracy"));
+  log("STS-B 64 pairs, regression: validation Spearman", spearman, "RMSE", await text("#val-f1"));
+  assert.ok(Number.isFinite(spearman), "a Spearman correlation is shown");
+  assert.ok(await page.locator("#scatter-box").isVisible(), "predicted against true is plotted");
+  assert.ok(Number(await page.locator("#scatter").getAttribute("data-points")) > 0);
+  await shot("11-regression-pairs");
+  await page.waitForFunction(() => !document.getElementById("predict-pair-box").hidden);
+  const scoreFor = async (a, b) => {
+    await page.evaluate(() => { delete document.getElementById("prediction").dataset.text; });
+    await page.fill("#predict-input", a);
+    await page.fill("#predict-pair", "");
+    await page.fill("#predict-pair", b);
+    await page.waitForFunction(([x]) => document.getElementById("prediction").dataset.text === x
+      && document.getElementById("prediction").dataset.score !== undefined, [a]);
+    return Number(await page.locator("#prediction").getAttribute("data-score"));
+  };
+  const same = await scoreFor("A man is playing a flute.", "A man plays the flute.");
+  log("regression Try it:", same);
+  assert.ok(Number.isFinite(same));
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-model")]);
+  const zipPath = join(ART, "webtune-regression.zip");
+  await download.saveAs(zipPath);
+  await page.setInputFiles("#model-zip", zipPath);
+  await page.waitForFunction(() => /^Loaded webtune-regression.zip/.test(document.getElementById("progress-text").textContent));
+  assert.ok(Math.abs((await scoreFor("A man is playing a flute.", "A man plays the flute.")) - same) < 1e-4,
+    "the re-imported pair model predicts the same score");
+  // A score that is not a number: its line, and no training.
+  await page.setInputFiles("#dataset-input", { name: "bad-scores.csv", mimeType: "text/csv",
+    buffer: Buffer.from("text,score\na cat,1.5\na dog,high\na bird,2.5\n") });
+  await page.waitForFunction(() => /bad-scores\.csv/.test(document.getElementById("dataset-info").textContent));
+  assert.match(await text("#problem-list"), /line 3: "high" is not a number/);
+  assert.ok(await page.locator("#train-button").isDisabled());
+
+  const reutersPath = join(here, "../../target/data/reuters-r10/train.csv");
+  assert.ok(existsSync(reutersPath), `${reutersPath} is missing: scripts/reuters_multilabel.py writes it (scripts/test runs it)`);
+  const reuters = readFileSync(reutersPath, "utf8");
+  const head = reuters.split("\n")[0];
+  const rows = reuters.split("\n").slice(1, 81);
+  await page.setInputFiles("#dataset-input", { name: "reuters80.csv", mimeType: "text/csv", buffer: Buffer.from([head, ...rows].join("\n") + "\n") });
+  await page.waitForFunction(() => /reuters80\.csv: 80 examples, \d+ labels, several a text/.test(document.getElementById("dataset-info").textContent));
+  log(await text("#dataset-info"));
+  await page.selectOption("#strategy", "last");
+  await page.fill("#last-k", "1");
+  await page.fill("#epochs", "3");
+  await page.fill("#batch-size", "16");
+  await page.fill("#max-len", "64");
+  await page.click("#train-button");
+  await waitTrained();
+  assert.equal(await text("#val-accuracy-name"), "Micro-F1");
+  const micro = Number(await text("#val-accuracy"));
+  log("Reuters 80 stories, multi-label: validation micro-F1", micro, "|", await text("#val-f1-name"));
+  assert.ok(micro > 0, "some labels are predicted right");
+  assert.match(await text("#per-class"), /earn/);
+  await shot("12-multi-label");
+  await page.fill("#predict-input", "");
+  await page.fill("#predict-input", "Company reports quarterly net profit up, shr 20 cts vs 15 cts, revs rise");
+  await page.waitForFunction(() => document.getElementById("prediction").dataset.text?.startsWith("Company reports"));
+  const probs = JSON.parse(await page.locator("#prediction").getAttribute("data-probs"));
+  assert.ok(probs.length > 2 && probs.every((p) => p >= 0 && p <= 1), "a probability a label, each on its own");
+  assert.match(await text("#prediction"), /above \d+%/);
+  await page.setInputFiles("#dataset-input", { name: "bad-labels.csv", mimeType: "text/csv",
+    buffer: Buffer.from("text,labels\nrates up,interest;money-fx\nwheat sold,grain;;wheat\noil,crude\n") });
+  await page.waitForFunction(() => /bad-labels\.csv/.test(document.getElementById("dataset-info").textContent));
+  assert.match(await text("#problem-list"), /line 3: the label list "grain;;wheat" has an empty item/);
+  assert.ok(await page.locator("#train-button").isDisabled());
 }
 
 // ------------------------------------------------------------------ 6b. bad ?threads= values: a clear message and a sane count

@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use webtune::backend::BackendChoice;
 use webtune::job::{DataOptions, TrainRequest};
 use webtune::tokenize::DEFAULT_MAX_LEN;
+use webtune::data::Task;
+use webtune::train::config::RegressionLossChoice;
 use webtune::train::{
     ClassWeighting, HeadInit, Mode, PairLossChoice, Schedule, Strategy, TrainConfig,
 };
@@ -35,9 +37,22 @@ pub struct DataArgs {
     /// Text column: header name or 1-based number (detected when omitted).
     #[arg(long)]
     pub text_col: Option<String>,
-    /// Label column: header name or 1-based number (detected when omitted).
+    /// Label column: header name or 1-based number (detected when omitted). Multi-label data
+    /// with one 0/1 column a label: their names, comma-separated (detected when the header names
+    /// no label column and at least two columns hold only 0 and 1).
     #[arg(long)]
     pub label_col: Option<String>,
+    /// The column of a sentence pair's second text: each example is then the pair, one input
+    /// `[CLS] text [SEP] pair [SEP]` (detected when a column is named sentence2, question2,
+    /// hypothesis, text_b, text2, sentence_b or text_pair; an empty name: none).
+    #[arg(long)]
+    pub text_pair_col: Option<String>,
+    /// single (one class a text), multi (any number of labels a text: `a;b`, a JSON array, or
+    /// 0/1 columns), or regression (a number a text). Detected when omitted: multi when a label
+    /// cell lists labels, regression when every label is a number with a decimal point (or
+    /// there are more than 20 distinct integers), else single.
+    #[arg(long)]
+    pub task: Option<Task>,
     /// csv, tsv, jsonl or txt (label<TAB>text); from the extension or the content when omitted.
     #[arg(long)]
     pub format: Option<String>,
@@ -98,8 +113,10 @@ pub enum Command {
         #[command(flatten)]
         backend: BackendArgs,
     },
-    /// Predict: one text per line on stdin, one JSON line per text on stdout with the label, the
-    /// class probabilities and the logits (in label order).
+    /// Predict: one text per line on stdin (a pair model's: the two texts separated by a tab),
+    /// one JSON line per text on stdout: the label, the class probabilities and the logits (in
+    /// label order); multi-label models: the labels predicted and each label's probability;
+    /// regression models: the score.
     Predict {
         #[arg(long)]
         model: PathBuf,
@@ -211,6 +228,19 @@ pub struct TrainArgs {
     /// in it, else 0,5); a score outside it is an error naming its line.
     #[arg(long, value_parser = parse_range)]
     pub score_range: Option<ScoreRange>,
+    /// Regression: mse, or huber (δ = 1 standard deviation; for targets with outliers).
+    #[arg(long, default_value = "mse")]
+    pub regression_loss: RegressionLossChoice,
+    /// Regression: train on the raw targets instead of standardised ones.
+    #[arg(long)]
+    pub no_standardize: bool,
+    /// Multi-label: predict a label when its probability is above this (default: the threshold
+    /// with the best validation micro-F1, chosen after every epoch; 0.5 without validation).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Multi-label: choose each label's own threshold on validation (its best F1).
+    #[arg(long)]
+    pub threshold_per_label: bool,
     /// Output folder for the model; metrics.json goes beside its files.
     #[arg(long)]
     pub out: PathBuf,
@@ -242,6 +272,8 @@ impl DataArgs {
             format: self.format.clone(),
             text_column: self.text_col.clone(),
             label_column: self.label_col.clone(),
+            text_pair_column: self.text_pair_col.clone(),
+            task: self.task,
             first_column: self.first_col.clone(),
             second_column: self.second_col.clone(),
             negative_column: self.negative_col.clone(),
@@ -304,6 +336,10 @@ impl TrainArgs {
                 pair_loss: self.loss,
                 normalize: !self.no_normalize,
                 score_range: self.score_range.map(|r| r.0),
+                regression_loss: self.regression_loss,
+                standardize_targets: !self.no_standardize,
+                threshold: self.threshold,
+                threshold_per_label: self.threshold_per_label,
                 notes: Vec::new(),
             },
             base_model: Some(folder_name(&self.model)),

@@ -10,7 +10,7 @@ use clap::Parser;
 use serde_json::json;
 use webtune::backend::{self, Backend};
 use webtune::classifier::Classifier;
-use webtune::data::{Dataset, LabelSet};
+use webtune::data::{Dataset, Task};
 use webtune::engine::{BatchLimits, Engine, ModelFiles};
 use webtune::export;
 use webtune::similarity;
@@ -52,13 +52,22 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(io_err(&path.display().to_string()))
 }
 
-/// A labelled file whose labels must be `labels` (a model's), every problem with its line.
-fn labelled(path: &Path, columns: &DataArgs, labels: &LabelSet) -> Result<Dataset> {
+/// A labelled file read as `model` reads examples (its task, its labels, pairs or single
+/// texts), every problem with its line.
+fn labelled(path: &Path, columns: &DataArgs, model: &Classifier) -> Result<Dataset> {
     let name = path.display().to_string();
-    Ok(columns
-        .options()
-        .parse(&read_file(path)?, &name)?
-        .into_dataset_with(labels)?)
+    let mut options = columns.options();
+    options.task = Some(model.task);
+    if !model.pairs {
+        options.text_pair_column = Some(String::new());
+    }
+    let parsed = options.parse(&read_file(path)?, &name)?;
+    if model.pairs && parsed.pair_column.is_none() && parsed.problems.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{name}: the model reads pairs of texts, and no column holds the second text (name it with --text-pair-col)"
+        )));
+    }
+    Ok(parsed.into_dataset_with(&model.labels)?)
 }
 
 pub fn is_exported(dir: &Path) -> bool {
@@ -132,7 +141,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let json = if is_exported(&model) {
                 let (_, c) = load_classifier(&model, &backend)?;
-                let set = labelled(&data, &columns, &c.labels)?;
+                let set = labelled(&data, &columns, &c)?;
                 serde_json::to_value(pollster::block_on(c.evaluate(&set, BatchLimits::DEFAULT))?)
             } else {
                 let b = init_backend(&backend)?;
@@ -152,8 +161,24 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Predict { model, backend } => {
             let (_, c) = load_classifier(&model, &backend)?;
-            let texts = stdin_lines()?;
-            let predictions = pollster::block_on(c.predict(&texts, BatchLimits::DEFAULT))?;
+            let lines = stdin_lines()?;
+            let predictions = if c.pairs {
+                let mut first = Vec::with_capacity(lines.len());
+                let mut second = Vec::with_capacity(lines.len());
+                for (i, line) in lines.iter().enumerate() {
+                    let Some((a, b)) = line.split_once('\t') else {
+                        return Err(Error::Invalid(format!(
+                            "stdin line {}: the model reads pairs of texts: write the two texts separated by a tab",
+                            i + 1
+                        )));
+                    };
+                    first.push(a.to_string());
+                    second.push(b.to_string());
+                }
+                pollster::block_on(c.predict_pairs(&first, &second, BatchLimits::DEFAULT))?
+            } else {
+                pollster::block_on(c.predict(&lines, BatchLimits::DEFAULT))?
+            };
             let mut out = BufWriter::new(std::io::stdout().lock());
             for p in predictions {
                 let probs: BTreeMap<&str, f32> = c
@@ -163,7 +188,15 @@ fn run(cli: Cli) -> Result<()> {
                     .map(String::as_str)
                     .zip(p.probabilities.iter().copied())
                     .collect();
-                let line = json!({"label": p.label, "probabilities": probs, "logits": p.logits});
+                let line = match c.task {
+                    Task::Single => {
+                        json!({"label": p.label, "probabilities": probs, "logits": p.logits})
+                    }
+                    Task::Multi => {
+                        json!({"labels": p.labels, "probabilities": probs, "logits": p.logits})
+                    }
+                    Task::Regression => json!({"score": p.score}),
+                };
                 writeln!(out, "{line}").map_err(io_err("stdout"))?;
             }
             out.flush().map_err(io_err("stdout"))

@@ -116,14 +116,7 @@ impl TrainHost for CliHost {
                 let valid = r
                     .valid
                     .as_ref()
-                    .map(|m| {
-                        format!(
-                            " valid loss {:.4} acc {:.2}% macro-F1 {:.4}",
-                            m.loss.unwrap_or(f64::NAN),
-                            100.0 * m.accuracy,
-                            m.macro_f1
-                        )
-                    })
+                    .map(|m| format!(" valid {}", m.summary()))
                     .or_else(|| {
                         r.similarity
                             .as_ref()

@@ -7,7 +7,7 @@ use serde_json::json;
 use web_time::Instant;
 use webtune::Result;
 use webtune::backend::{self, Backend, BackendKind};
-use webtune::data::LabelSet;
+use webtune::data::{LabelSet, Task};
 use webtune::engine::{Engine, ModelFiles};
 use webtune::export::{self, ExportMeta};
 use webtune::job::{self, CheckpointStore, DataFile};
@@ -71,7 +71,7 @@ impl CheckpointStore for FileStore {
 }
 
 pub fn train(args: &TrainArgs) -> Result<()> {
-    let request = args.request();
+    let mut request = args.request();
     request.validate()?;
     if request.settings.mode == Mode::Embedding {
         if args.checkpoint_dir.is_some() {
@@ -118,22 +118,38 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         other = None;
         eprintln!("webtune: backend {}", backend.info.describe());
     }
-    let load = |b: &Backend| -> Result<(Engine, Option<Head>, Option<LabelSet>)> {
+    type Loaded = (Engine, Option<Head>, Option<(LabelSet, Task, bool)>);
+    let load = |b: &Backend| -> Result<Loaded> {
         match &source {
             Source::Exported(files) => {
                 let c = import_classifier(files, b)?;
-                Ok((c.engine, Some(c.head), Some(c.labels)))
+                Ok((c.engine, Some(c.head), Some((c.labels, c.task, c.pairs))))
             }
             Source::Base(files) => Ok((load_engine(files, b, args.max_len)?, None, None)),
         }
     };
-    let (mut base, mut head, fixed_labels) = load(&backend)?;
-    if let Some(labels) = &fixed_labels {
+    let (mut base, mut head, continued) = load(&backend)?;
+    let fixed_labels = continued.as_ref().map(|c| c.0.clone());
+    if let Some((labels, task, pairs)) = &continued {
         eprintln!(
-            "webtune: continuing from {} ({} labels)",
+            "webtune: continuing from {} ({}, {} output{}{})",
             args.model.display(),
-            labels.len()
+            webtune::job::describe_task(*task),
+            head.as_ref().map_or(0, |h| h.num_labels()),
+            if labels.len() == 1 { "" } else { "s" },
+            if *pairs { ", pairs of texts" } else { "" }
         );
+        if request.data.task.is_some_and(|t| t != *task) {
+            return Err(webtune::Error::Invalid(format!(
+                "the model does {}: it cannot continue as --task {}",
+                webtune::job::describe_task(*task),
+                request.data.task.unwrap_or_default()
+            )));
+        }
+        request.data.task = Some(*task);
+        if !pairs {
+            request.data.text_pair_column.get_or_insert_with(String::new);
+        }
     }
 
     let train_bytes = read_file(&args.data)?;
@@ -155,8 +171,17 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     )?;
     let f = &job.file;
     eprintln!(
-        "webtune: {}: {} examples ({} format, text column \"{}\", label column \"{}\")",
-        f.name, f.rows, f.format, f.text_column, f.label_column
+        "webtune: {}: {} examples ({} format, text column \"{}\"{}, label column \"{}\"; {})",
+        f.name,
+        f.rows,
+        f.format,
+        f.text_column,
+        f.pair_column
+            .as_ref()
+            .map(|p| format!(" paired with \"{p}\""))
+            .unwrap_or_default(),
+        f.label_column,
+        webtune::job::describe_task(f.task)
     );
     let (train_set, config) = (&job.train, &job.config);
 
