@@ -155,7 +155,11 @@ impl Classifier {
             .unwrap_or_else(|| vec![0.5; self.outputs()])
     }
 
-    async fn predict_encoded(&self, encoded: &[Encoded], limits: BatchLimits) -> Result<Vec<Prediction>> {
+    async fn predict_encoded(
+        &self,
+        encoded: &[Encoded],
+        limits: BatchLimits,
+    ) -> Result<Vec<Prediction>> {
         let k = self.outputs();
         let logits = self.logits_of(encoded, limits).await?;
         Ok(match self.task {
@@ -242,7 +246,8 @@ impl Classifier {
                     None
                 } else {
                     let t: Vec<i64> = data.labels.iter().map(|&x| x as i64).collect();
-                    let t = Tensor::<1, Int>::from_data(burn::tensor::TensorData::new(t, [n]), device);
+                    let t =
+                        Tensor::<1, Int>::from_data(burn::tensor::TensorData::new(t, [n]), device);
                     Some(read_f32(cross_entropy(tensor(logits, [n, k]), t, None)).await?[0] as f64)
                 };
                 Metrics::compute(self.labels.names(), &data.labels, &predicted, loss)

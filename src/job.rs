@@ -221,9 +221,11 @@ impl TrainRequest {
             pair_column: parsed.pair_column.clone(),
             task: parsed.task,
         };
-        let valid_options =
-            self.data
-                .like(parsed.task, parsed.pair_column.as_deref(), &parsed.label_column);
+        let valid_options = self.data.like(
+            parsed.task,
+            parsed.pair_column.as_deref(),
+            &parsed.label_column,
+        );
         match settings.mode {
             Mode::Classify => {}
             Mode::Fewshot if parsed.task != Task::Single => {

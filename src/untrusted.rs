@@ -11,7 +11,9 @@ use std::sync::OnceLock;
 use burn::prelude::Device;
 
 use crate::data::pairs::{PairColumns, header_kind, parse_pairs};
-use crate::data::{Format, ParseOptions, parse, stratified_split};
+use crate::data::{
+    Format, ParseOptions, Targets, Task, multi_label_split, parse, random_split, stratified_split,
+};
 use crate::export::{self, archive};
 use crate::model::{BertConfig, Head, TextClassifier};
 use crate::train::checkpoint::{self, Checkpoint};
@@ -28,22 +30,41 @@ const FORMATS: [Option<Format>; 5] = [
     Some(Format::Txt),
 ];
 
-/// A dataset file: its first byte picks the format (sniffed, CSV, TSV, JSONL, TXT), the rest is
-/// the file. Read as labelled texts (then as a training set, split) and as pairs.
+/// A dataset file: its first byte picks the format (sniffed, CSV, TSV, JSONL, TXT) and the task
+/// (detected, single, multi, regression), the rest is the file. Read as labelled texts (then as
+/// a training set, split as its task is) and as pairs.
 pub fn dataset(bytes: &[u8]) {
     let Some((&selector, body)) = bytes.split_first() else {
         return;
     };
     let format = FORMATS[selector as usize % FORMATS.len()];
+    let task = [
+        None,
+        Some(Task::Single),
+        Some(Task::Multi),
+        Some(Task::Regression),
+    ][(selector as usize / FORMATS.len()) % 4];
     let options = ParseOptions {
         file_name: "fuzz".into(),
         format,
+        task,
         ..Default::default()
     };
     if let Ok(parsed) = parse(body, &options) {
         let _ = parsed.class_counts();
+        let _ = (parsed.score_range(), parsed.unlabelled());
         if let Ok(set) = parsed.into_training_set() {
-            let _ = stratified_split(&set, &vec![1; set.label_set.len()], 7);
+            match &set.targets {
+                Targets::Classes => {
+                    let _ = stratified_split(&set, &vec![1; set.label_set.len()], 7);
+                }
+                Targets::Multi(lists) => {
+                    let _ = multi_label_split(lists, set.label_set.len(), set.len() / 4, 7);
+                }
+                Targets::Scores(_) => {
+                    let _ = random_split(set.len(), set.len() / 4, 7);
+                }
+            }
         }
     }
     let _ = header_kind(body, "fuzz", format);

@@ -362,7 +362,10 @@ fn other_tasks_round_trip_with_what_they_predict() {
         ..TrainConfig::default()
     };
     let set = stsb_pairs(48);
-    let (train_set, valid) = (set.subset(&(0..32).collect::<Vec<_>>()), set.subset(&(32..48).collect::<Vec<_>>()));
+    let (train_set, valid) = (
+        set.subset(&(0..32).collect::<Vec<_>>()),
+        set.subset(&(32..48).collect::<Vec<_>>()),
+    );
     let outcome = pollster::block_on(train(
         &engine,
         None,
@@ -377,13 +380,23 @@ fn other_tasks_round_trip_with_what_they_predict() {
     assert!(c.pairs, "trained on pairs, it reads pairs");
     let first = ["A man is playing a flute.", "A cat sleeps."];
     let second = ["A man plays the flute.", "Stocks fell."];
-    let before = pollster::block_on(c.predict_pairs(&first, &second, BatchLimits::default())).unwrap();
+    let before =
+        pollster::block_on(c.predict_pairs(&first, &second, BatchLimits::default())).unwrap();
     assert!(before[0].score.is_some() && before[0].probabilities.is_empty());
     // The head predicts on the targets' scale: the validation metrics were computed from it.
     let m = pollster::block_on(c.evaluate(&valid, BatchLimits::default())).unwrap();
-    let epoch = outcome.epochs[0].valid.as_ref().unwrap().regression.clone().unwrap();
+    let epoch = outcome.epochs[0]
+        .valid
+        .as_ref()
+        .unwrap()
+        .regression
+        .clone()
+        .unwrap();
     let now = m.regression.unwrap();
-    assert!((now.spearman - epoch.spearman).abs() < 1e-6 && (now.rmse - epoch.rmse).abs() < 1e-4, "{now:?} vs {epoch:?}");
+    assert!(
+        (now.spearman - epoch.spearman).abs() < 1e-6 && (now.rmse - epoch.rmse).abs() < 1e-4,
+        "{now:?} vs {epoch:?}"
+    );
     let files = files_map(&pollster::block_on(export::export(&c, &ExportMeta::default())).unwrap());
     let config_json = json(&files, layout::CONFIG);
     assert_eq!(config_json["problem_type"], "regression");
@@ -395,7 +408,8 @@ fn other_tasks_round_trip_with_what_they_predict() {
     assert!(files.contains_key(layout::MODELING));
     let back = export::import(&files, &burn::prelude::Device::flex()).unwrap();
     assert_eq!((back.task, back.pairs), (Task::Regression, true));
-    let after = pollster::block_on(back.predict_pairs(&first, &second, BatchLimits::default())).unwrap();
+    let after =
+        pollster::block_on(back.predict_pairs(&first, &second, BatchLimits::default())).unwrap();
     for (a, b) in before.iter().zip(&after) {
         assert!((a.score.unwrap() - b.score.unwrap()).abs() < 1e-5);
     }
@@ -419,18 +433,35 @@ fn other_tasks_round_trip_with_what_they_predict() {
         .into_training_set()
         .unwrap();
     assert!(matches!(multi.targets, Targets::Multi(_)));
-    let (t, v) = (multi.subset(&(0..32).collect::<Vec<_>>()), multi.subset(&(32..48).collect::<Vec<_>>()));
-    let outcome = pollster::block_on(train(&engine, None, &t, &v, &config, &mut RecordingHost::default())).unwrap();
+    let (t, v) = (
+        multi.subset(&(0..32).collect::<Vec<_>>()),
+        multi.subset(&(32..48).collect::<Vec<_>>()),
+    );
+    let outcome = pollster::block_on(train(
+        &engine,
+        None,
+        &t,
+        &v,
+        &config,
+        &mut RecordingHost::default(),
+    ))
+    .unwrap();
     let thresholds = outcome.thresholds.clone().unwrap();
     assert_eq!(thresholds.len(), 3);
     let c = Classifier::from_training(&engine, &outcome);
     let files = files_map(&pollster::block_on(export::export(&c, &ExportMeta::default())).unwrap());
-    assert_eq!(json(&files, layout::CONFIG)["problem_type"], "multi_label_classification");
+    assert_eq!(
+        json(&files, layout::CONFIG)["problem_type"],
+        "multi_label_classification"
+    );
     let back = export::import(&files, &burn::prelude::Device::flex()).unwrap();
     assert_eq!(back.task, Task::Multi);
     assert_eq!(back.thresholds.as_deref(), Some(&thresholds[..]));
     let p = pollster::block_on(back.predict(PROBES, BatchLimits::default())).unwrap();
     let q = pollster::block_on(c.predict(PROBES, BatchLimits::default())).unwrap();
     assert_eq!(p, q);
-    assert!(p.iter().all(|x| x.labels.is_some() && x.probabilities.len() == 3));
+    assert!(
+        p.iter()
+            .all(|x| x.labels.is_some() && x.probabilities.len() == 3)
+    );
 }

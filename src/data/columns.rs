@@ -175,7 +175,11 @@ pub fn choose_indicators(
     let pair = pair_spec
         .filter(|s| !s.trim().is_empty())
         .and_then(|s| resolve(s, names, "text pair").ok())
-        .or_else(|| choose_pair(names, None, &text.into_iter().collect::<Vec<_>>()).ok().flatten());
+        .or_else(|| {
+            choose_pair(names, None, &text.into_iter().collect::<Vec<_>>())
+                .ok()
+                .flatten()
+        });
     let labels: Vec<usize> = match listed {
         Some(list) => {
             let mut cols = Vec::new();
@@ -190,7 +194,9 @@ pub fn choose_indicators(
         None => (0..names.len())
             .filter(|&i| Some(i) != text && Some(i) != pair)
             .filter(|&i| {
-                super::task::is_indicator_column(rows.iter().filter_map(|r| r.get(i).map(String::as_str)))
+                super::task::is_indicator_column(
+                    rows.iter().filter_map(|r| r.get(i).map(String::as_str)),
+                )
             })
             .collect(),
     };
@@ -328,8 +334,15 @@ mod tests {
         assert_eq!(choose_pair(&names, Some(""), &[0, 2]).unwrap(), None);
         assert_eq!(choose_pair(&names, Some("2"), &[0, 2]).unwrap(), Some(1));
         let e = choose_pair(&names, Some("score"), &[0, 2]).unwrap_err();
-        assert!(e.message.contains("already the text or label"), "{}", e.message);
-        assert_eq!(choose_pair(&s(&["text", "label"]), None, &[0, 1]).unwrap(), None);
+        assert!(
+            e.message.contains("already the text or label"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            choose_pair(&s(&["text", "label"]), None, &[0, 1]).unwrap(),
+            None
+        );
 
         let names = s(&["comment", "toxic", "insult", "id"]);
         let rows = vec![
@@ -353,7 +366,11 @@ mod tests {
         let e = choose_indicators(&names, &rows, None, Some("toxic,rude"), None, true)
             .unwrap()
             .unwrap_err();
-        assert!(e.message.contains("no label column \"rude\""), "{}", e.message);
+        assert!(
+            e.message.contains("no label column \"rude\""),
+            "{}",
+            e.message
+        );
         // A label column by name: the labels are that column.
         let names = s(&["text", "label", "flag"]);
         assert!(choose_indicators(&names, &rows, None, None, None, true).is_none());

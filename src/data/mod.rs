@@ -216,9 +216,7 @@ impl Dataset {
                 Ok(v) => scores.push(v),
                 Err(why) => problems.push(Problem {
                     line: e.line,
-                    message: format!(
-                        "{why} (column \"{name}\" holds the numbers to predict)"
-                    ),
+                    message: format!("{why} (column \"{name}\" holds the numbers to predict)"),
                 }),
             }
         }
@@ -333,7 +331,9 @@ impl Dataset {
             label_set: self.label_set.clone(),
             targets: match &self.targets {
                 Targets::Classes => Targets::Classes,
-                Targets::Multi(l) => Targets::Multi(indices.iter().map(|&i| l[i].clone()).collect()),
+                Targets::Multi(l) => {
+                    Targets::Multi(indices.iter().map(|&i| l[i].clone()).collect())
+                }
                 Targets::Scores(s) => Targets::Scores(indices.iter().map(|&i| s[i]).collect()),
             },
         }

@@ -423,8 +423,8 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
                     parsed.pair_column.as_deref().unwrap_or_default()
                 ),
             });
-        } else if let Some(message) =
-            pair.and_then(|p| text_size_problem(p, parsed.pair_column.as_deref().unwrap_or_default()))
+        } else if let Some(message) = pair
+            .and_then(|p| text_size_problem(p, parsed.pair_column.as_deref().unwrap_or_default()))
         {
             parsed.problems.push(Problem { line, message });
         } else {
@@ -739,7 +739,10 @@ impl ParsedFile {
             Task::Multi => Dataset::multi(&self.examples, labels.clone(), &self.file_name),
             Task::Regression => Dataset::regression(
                 &self.examples,
-                labels.names().first().map_or(self.label_column.as_str(), String::as_str),
+                labels
+                    .names()
+                    .first()
+                    .map_or(self.label_column.as_str(), String::as_str),
                 &self.file_name,
             ),
         }

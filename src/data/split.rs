@@ -41,7 +41,10 @@ pub fn stratified_split(
 pub fn random_split(n: usize, n_valid: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
     let mut order: Vec<usize> = (0..n).collect();
     SplitMix64::new(seed).shuffle(&mut order);
-    let (mut valid, mut train) = (order[..n_valid.min(n)].to_vec(), order[n_valid.min(n)..].to_vec());
+    let (mut valid, mut train) = (
+        order[..n_valid.min(n)].to_vec(),
+        order[n_valid.min(n)..].to_vec(),
+    );
     train.sort_unstable();
     valid.sort_unstable();
     (train, valid)
@@ -98,13 +101,12 @@ pub fn multi_label_split(
             wanted_label[l][side] -= 1.0;
         }
     };
-    loop {
-        // The label with the fewest examples still to place.
-        let Some(label) = (0..labels).filter(|&l| left[l] > 0).min_by_key(|&l| (left[l], l)) else {
-            break;
-        };
-        for k in 0..with_label[label].len() {
-            let i = with_label[label][k];
+    // The label with the fewest examples still to place, while there is one.
+    while let Some(label) = (0..labels)
+        .filter(|&l| left[l] > 0)
+        .min_by_key(|&l| (left[l], l))
+    {
+        for &i in &with_label[label] {
             if placed[i].is_some() {
                 continue;
             }
@@ -192,9 +194,13 @@ mod tests {
         all.sort_unstable();
         assert_eq!(all, (0..200).collect::<Vec<_>>());
         assert!((38..=42).contains(&v.len()), "{}", v.len());
-        let count = |side: &[usize], l: usize| side.iter().filter(|&&i| lists[i].contains(&l)).count();
+        let count =
+            |side: &[usize], l: usize| side.iter().filter(|&&i| lists[i].contains(&l)).count();
         for l in 0..4 {
-            assert!(count(&v, l) >= 1 && count(&t, l) >= 1, "label {l} on both sides");
+            assert!(
+                count(&v, l) >= 1 && count(&t, l) >= 1,
+                "label {l} on both sides"
+            );
         }
         // Shares near 20 %: 20 of label 0, 8 of label 1.
         assert!((19..=21).contains(&count(&v, 0)), "{}", count(&v, 0));

@@ -84,7 +84,10 @@ pub fn split_labels(cell: &str) -> Result<Vec<String>, String> {
         let value: serde_json::Value = serde_json::from_str(cell)
             .map_err(|e| format!("the label list {} is not a JSON array: {e}", quoted(cell)))?;
         let serde_json::Value::Array(items) = value else {
-            return Err(format!("the label list {} is not a JSON array", quoted(cell)));
+            return Err(format!(
+                "the label list {} is not a JSON array",
+                quoted(cell)
+            ));
         };
         for item in items {
             let label = match item {
@@ -98,7 +101,10 @@ pub fn split_labels(cell: &str) -> Result<Vec<String>, String> {
                 }
             };
             if label.is_empty() {
-                return Err(format!("the label list {} has an empty label", quoted(cell)));
+                return Err(format!(
+                    "the label list {} has an empty label",
+                    quoted(cell)
+                ));
             }
             push(label);
         }
@@ -132,8 +138,9 @@ pub fn parse_score(cell: &str) -> Result<f32, String> {
 
 /// The task a label column's values suggest: `multi` when a value is a JSON array or lists
 /// labels with `;`; `regression` when every value is a number and some has a decimal point or an
-/// exponent, or there are more than [`MAX_INTEGER_CLASSES`] distinct integers; else `single`
-/// (`0`/`1` or `1`…`5` stars stay classes: the user can choose regression).
+/// exponent, or there are more than [`MAX_INTEGER_CLASSES`] distinct integers that repeat (at most
+/// one distinct value in two rows: ages, years); else `single` (`0`/`1` or `1`…`5` stars stay
+/// classes, and integers that never repeat are ids, not targets: the user can choose regression).
 pub fn detect<'a>(values: impl IntoIterator<Item = &'a str>) -> Task {
     let values: Vec<&str> = values
         .into_iter()
@@ -156,7 +163,9 @@ pub fn detect<'a>(values: impl IntoIterator<Item = &'a str>) -> Task {
         let mut distinct: Vec<&str> = values.clone();
         distinct.sort_unstable();
         distinct.dedup();
-        if fractional || distinct.len() > MAX_INTEGER_CLASSES {
+        if fractional
+            || (distinct.len() > MAX_INTEGER_CLASSES && distinct.len() * 2 <= values.len())
+        {
             return Task::Regression;
         }
     }
@@ -198,7 +207,10 @@ mod tests {
 
     #[test]
     fn label_lists_in_every_form() {
-        assert_eq!(split_labels("billing;urgent").unwrap(), ["billing", "urgent"]);
+        assert_eq!(
+            split_labels("billing;urgent").unwrap(),
+            ["billing", "urgent"]
+        );
         assert_eq!(split_labels(" a ; b;a ").unwrap(), ["a", "b"]);
         assert_eq!(split_labels("solo").unwrap(), ["solo"]);
         assert_eq!(split_labels("").unwrap(), Vec::<String>::new());
@@ -215,7 +227,11 @@ mod tests {
         assert!(e.contains("has an empty label"), "{e}");
         let e = split_labels(r#"["a", null]"#).unwrap_err();
         assert!(e.contains("holds null"), "{e}");
-        assert!(split_labels("[a, b]").unwrap_err().contains("not a JSON array"));
+        assert!(
+            split_labels("[a, b]")
+                .unwrap_err()
+                .contains("not a JSON array")
+        );
     }
 
     #[test]
@@ -223,9 +239,21 @@ mod tests {
         assert_eq!(parse_score(" 3.8 ").unwrap(), 3.8);
         assert_eq!(parse_score("-2e1").unwrap(), -20.0);
         assert_eq!(parse_score("abc").unwrap_err(), "\"abc\" is not a number");
-        assert!(parse_score("NaN").unwrap_err().contains("not a finite number"));
-        assert!(parse_score("inf").unwrap_err().contains("not a finite number"));
-        assert!(parse_score("1e300").unwrap_err().contains("not a finite number"));
+        assert!(
+            parse_score("NaN")
+                .unwrap_err()
+                .contains("not a finite number")
+        );
+        assert!(
+            parse_score("inf")
+                .unwrap_err()
+                .contains("not a finite number")
+        );
+        assert!(
+            parse_score("1e300")
+                .unwrap_err()
+                .contains("not a finite number")
+        );
     }
 
     #[test]
@@ -234,8 +262,10 @@ mod tests {
         assert_eq!(detect(["0", "1", "1"]), Task::Single);
         assert_eq!(detect(["1", "2", "3", "4", "5"]), Task::Single);
         assert_eq!(detect(["5.0", "3.8", "0.4"]), Task::Regression);
-        let many: Vec<String> = (0..30).map(|i| i.to_string()).collect();
-        assert_eq!(detect(many.iter().map(String::as_str)), Task::Regression);
+        let ages: Vec<String> = (0..90).map(|i| (18 + i % 30).to_string()).collect();
+        assert_eq!(detect(ages.iter().map(String::as_str)), Task::Regression);
+        let ids: Vec<String> = (0..90).map(|i| i.to_string()).collect();
+        assert_eq!(detect(ids.iter().map(String::as_str)), Task::Single);
         assert_eq!(detect(["a;b", "c"]), Task::Multi);
         assert_eq!(detect([r#"["a"]"#, "[]"]), Task::Multi);
         assert_eq!(detect([""]), Task::Single);

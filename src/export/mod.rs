@@ -357,7 +357,11 @@ pub fn import(files: &BTreeMap<String, Vec<u8>>, device: &Device) -> Result<Clas
             problem_type.unwrap_or_default()
         ))
     })?;
-    let outputs = if task == Task::Regression { 1 } else { labels.len() };
+    let outputs = if task == Task::Regression {
+        1
+    } else {
+        labels.len()
+    };
     let head = load_dense_head(
         required(files, &dense_weights)?,
         &dense_weights,

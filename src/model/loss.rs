@@ -57,7 +57,11 @@ pub enum RegressionLoss {
 }
 
 /// Mean regression loss of `predicted` `[batch]` against `targets` `[batch]`.
-pub fn regression_loss(predicted: Tensor<1>, targets: Tensor<1>, loss: RegressionLoss) -> Tensor<1> {
+pub fn regression_loss(
+    predicted: Tensor<1>,
+    targets: Tensor<1>,
+    loss: RegressionLoss,
+) -> Tensor<1> {
     let d = predicted - targets;
     match loss {
         RegressionLoss::Mse => d.powi_scalar(2).mean(),

@@ -412,7 +412,11 @@ impl TrainConfig {
                     .iter()
                     .map(|&c| {
                         let r = ratio(c);
-                        if r > WEIGHTS_ABOVE_IMBALANCE { r.sqrt() as f32 } else { 1.0 }
+                        if r > WEIGHTS_ABOVE_IMBALANCE {
+                            r.sqrt() as f32
+                        } else {
+                            1.0
+                        }
                     })
                     .collect();
                 w.iter().any(|&x| x != 1.0).then_some(w)
@@ -438,7 +442,10 @@ mod tests {
             class_weighting: ClassWeighting::Balanced,
             ..TrainConfig::default()
         };
-        assert_eq!(balanced.positive_weights(&[50, 20], 100), Some(vec![1.0, 4.0]));
+        assert_eq!(
+            balanced.positive_weights(&[50, 20], 100),
+            Some(vec![1.0, 4.0])
+        );
         let none = TrainConfig {
             class_weighting: ClassWeighting::None,
             ..TrainConfig::default()

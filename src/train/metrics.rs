@@ -193,11 +193,8 @@ impl Metrics {
                 }
             })
             .collect();
-        let (micro_precision, micro_recall, micro_f1) = prf(
-            tp.iter().sum(),
-            pred.iter().sum(),
-            actual.iter().sum(),
-        );
+        let (micro_precision, micro_recall, micro_f1) =
+            prf(tp.iter().sum(), pred.iter().sum(), actual.iter().sum());
         let n = truth.len();
         Metrics {
             accuracy: ratio(exact, n),
@@ -336,7 +333,9 @@ pub fn choose_thresholds(
         let mut best = (f64::NEG_INFINITY, 0.5f32);
         for (t, &th) in THRESHOLDS.iter().enumerate() {
             let s = score(t);
-            if s > best.0 + 1e-12 || ((s - best.0).abs() <= 1e-12 && (th - 0.5).abs() < (best.1 - 0.5).abs()) {
+            if s > best.0 + 1e-12
+                || ((s - best.0).abs() <= 1e-12 && (th - 0.5).abs() < (best.1 - 0.5).abs())
+            {
                 best = (s, th);
             }
         }
@@ -462,11 +461,22 @@ mod tests {
         assert!((r.mae - 0.5).abs() < 1e-9);
         // Ranks of the predictions 2, 3.5, 3.5... [1.5, 2, 2, 4.5] → [1, 2.5, 2.5, 4]:
         // scipy.stats.spearmanr([1.5, 2, 2, 4.5], [1, 2, 3, 4]) = 0.9486832980505138.
-        assert!((r.spearman - 0.948_683_298_050_513_8).abs() < 1e-9, "{}", r.spearman);
+        assert!(
+            (r.spearman - 0.948_683_298_050_513_8).abs() < 1e-9,
+            "{}",
+            r.spearman
+        );
         // scipy.stats.pearsonr([1.5, 2, 2, 4.5], [1, 2, 3, 4]) = 0.8581163303210331
-        assert!((r.pearson - 0.858_116_330_321_033_1).abs() < 1e-9, "{}", r.pearson);
+        assert!(
+            (r.pearson - 0.858_116_330_321_033_1).abs() < 1e-9,
+            "{}",
+            r.pearson
+        );
         assert_eq!(m.score(), r.spearman);
-        assert_eq!(r.points, vec![[1.0, 1.5], [2.0, 2.0], [3.0, 2.0], [4.0, 4.5]]);
+        assert_eq!(
+            r.points,
+            vec![[1.0, 1.5], [2.0, 2.0], [3.0, 2.0], [4.0, 4.5]]
+        );
         // NaN accuracy goes out as null and comes back as NaN.
         let json = serde_json::to_string(&m).unwrap();
         assert!(json.contains("\"accuracy\":null"), "{json}");
@@ -490,7 +500,15 @@ mod tests {
         let global = choose_thresholds(&p, &truth, 2, false);
         assert_eq!(global, vec![0.25, 0.25]);
         let decided = decide(&p, &per);
-        assert_eq!(decided, vec![vec![true, false], vec![true, false], vec![false, false], vec![false, true]]);
+        assert_eq!(
+            decided,
+            vec![
+                vec![true, false],
+                vec![true, false],
+                vec![false, false],
+                vec![false, true]
+            ]
+        );
     }
 
     #[test]

@@ -91,12 +91,20 @@ impl Objective {
                         hot[r * k + l] = 1.0;
                     }
                 }
-                binary_cross_entropy(logits, upload(TensorData::new(hot, [n, k]), &device), weights)
+                binary_cross_entropy(
+                    logits,
+                    upload(TensorData::new(hot, [n, k]), &device),
+                    weights,
+                )
             }
             Targets::Scores(scores) => {
                 let t: Vec<f32> = batch.iter().map(|&i| self.standardize(scores[i])).collect();
                 let predicted = logits.reshape([n]);
-                regression_loss(predicted, upload(TensorData::new(t, [n]), &device), self.regression_loss)
+                regression_loss(
+                    predicted,
+                    upload(TensorData::new(t, [n]), &device),
+                    self.regression_loss,
+                )
             }
         }
     }
@@ -136,8 +144,14 @@ impl Objective {
             losses.push((self.loss(logits.clone(), data, batch, None), batch.len()));
             logits
         };
-        let rows = batched_rows(encoded, BatchLimits::DEFAULT, |_| k, forward, async |_| Ok(()))
-            .await?;
+        let rows = batched_rows(
+            encoded,
+            BatchLimits::DEFAULT,
+            |_| k,
+            forward,
+            async |_| Ok(()),
+        )
+        .await?;
         let outputs = rows.concat();
         let mut loss_sum = 0.0f64;
         for (loss, n) in losses {

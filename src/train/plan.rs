@@ -125,8 +125,12 @@ pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> P
             config,
         };
     }
-    let (strategy, why) =
-        resolve_strategy(config.strategy, full.len(), full.label_set.len(), full.task());
+    let (strategy, why) = resolve_strategy(
+        config.strategy,
+        full.len(),
+        full.label_set.len(),
+        full.task(),
+    );
     config.strategy = strategy;
     if !config.search {
         // A search tries several strategies; its trials say which.

@@ -7,10 +7,10 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use web_time::Instant;
 
+use crate::data::Task;
 use crate::data::{Dataset, LabelSet};
 use crate::device_cost::{StepCost, StepMeter};
 use crate::engine::{BatchLimits, Engine, batched_rows, read_f32};
-use crate::data::Task;
 use crate::model::loss::cross_entropy;
 use crate::model::{Head, TextClassifier};
 use crate::rng::SplitMix64;

@@ -103,7 +103,10 @@ impl WebClassifier {
     pub fn predict_pairs(&self, first: Vec<String>, second: Vec<String>) -> Promise {
         let c = Rc::clone(&self.inner);
         wasm_bindgen_futures::future_to_promise(async move {
-            to_js(&c.predict_pairs(&first, &second, BatchLimits::DEFAULT).await?)
+            to_js(
+                &c.predict_pairs(&first, &second, BatchLimits::DEFAULT)
+                    .await?,
+            )
         })
     }
 

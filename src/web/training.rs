@@ -72,7 +72,9 @@ pub fn inspect_dataset(
     let by_header = data::pairs::header_kind(bytes, &file_name, options.format()?);
     let labelled = options.task.is_some() || options.text_pair_column.is_some();
     if !labelled
-        && (by_header.is_some() || options.first_column.is_some() || options.second_column.is_some())
+        && (by_header.is_some()
+            || options.first_column.is_some()
+            || options.second_column.is_some())
     {
         return inspect_pairs(bytes, &file_name, &options, by_header);
     }
@@ -467,7 +469,10 @@ pub(super) fn training_promise(
                 }
                 request.data.task = Some(p.task);
                 if !p.pairs {
-                    request.data.text_pair_column.get_or_insert_with(String::new);
+                    request
+                        .data
+                        .text_pair_column
+                        .get_or_insert_with(String::new);
                 }
                 (Some(p.head), Some(p.labels))
             }

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 use webtune::backend::BackendChoice;
+use webtune::data::Task;
 use webtune::job::{DataOptions, TrainRequest};
 use webtune::tokenize::DEFAULT_MAX_LEN;
-use webtune::data::Task;
 use webtune::train::config::RegressionLossChoice;
 use webtune::train::{
     ClassWeighting, HeadInit, Mode, PairLossChoice, Schedule, Strategy, TrainConfig,
@@ -50,7 +50,7 @@ pub struct DataArgs {
     /// single (one class a text), multi (any number of labels a text: `a;b`, a JSON array, or
     /// 0/1 columns), or regression (a number a text). Detected when omitted: multi when a label
     /// cell lists labels, regression when every label is a number with a decimal point (or
-    /// there are more than 20 distinct integers), else single.
+    /// there are more than 20 distinct integers that repeat), else single.
     #[arg(long)]
     pub task: Option<Task>,
     /// csv, tsv, jsonl or txt (label<TAB>text); from the extension or the content when omitted.

@@ -148,7 +148,10 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         }
         request.data.task = Some(*task);
         if !pairs {
-            request.data.text_pair_column.get_or_insert_with(String::new);
+            request
+                .data
+                .text_pair_column
+                .get_or_insert_with(String::new);
         }
     }
 
