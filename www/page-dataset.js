@@ -63,7 +63,8 @@ export function renderModeHint(s) {
   const mode = $("mode").value;
   let text = "";
   let offer = false;
-  if (s && s.kind === "labelled" && s.classCounts.length >= 2) {
+  // Few-shot mode makes single-label classifiers of single texts.
+  if (s && s.kind === "labelled" && s.task === "single" && !s.pairColumn && s.classCounts.length >= 2) {
     const smallest = Math.min(...s.classCounts.map(([, n]) => n));
     if (smallest <= FEWSHOT_UP_TO && mode === "classify") {
       text = `Few-shot mode is suggested: the smallest class has ${smallest} example${smallest === 1 ? "" : "s"}. ` +

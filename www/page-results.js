@@ -11,6 +11,7 @@ export function renderEpoch(r, labels) {
   const perLabel = () => fillTable($("per-class"), [v.multiLabel ? "label" : "class", "precision", "recall", "F1", "support"],
     v.perClass.map((c) => [c.label, c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support]));
   $("scatter-box").hidden = !v.regression;
+  $("chart-main-name").textContent = v.regression ? "validation Spearman" : v.multiLabel ? "validation micro-F1" : "validation accuracy";
   if (v.regression) {
     $("val-accuracy-name").textContent = "Spearman";
     $("val-accuracy").textContent = num(v.regression.spearman);

@@ -249,7 +249,11 @@ export function clearRun() {
   renderSimilarity(null, []);
   $("val-accuracy").textContent = "–";
   $("val-f1").textContent = "–";
-  for (const id of ["confusion", "per-class"]) $(id).replaceChildren();
+  $("val-accuracy-name").textContent = "Validation accuracy";
+  $("val-f1-name").textContent = "Macro-F1";
+  $("scatter-box").hidden = true;
+  $("chart-main-name").textContent = "validation accuracy";
+  for (const id of ["confusion", "per-class", "scatter"]) $(id).replaceChildren();
 }
 
 /** Shows a kept run again (a model restored after a reload): the chart, the metrics, the epochs. */

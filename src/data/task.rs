@@ -137,7 +137,8 @@ pub fn parse_score(cell: &str) -> Result<f32, String> {
 }
 
 /// The task a label column's values suggest: `multi` when a value is a JSON array or lists
-/// labels with `;`; `regression` when every value is a number and some has a decimal point or an
+/// labels with `;`; `regression` when the values are numbers (all but one in twenty at most)
+/// and some has a decimal point or an
 /// exponent, or there are more than [`MAX_INTEGER_CLASSES`] distinct integers that repeat (at most
 /// one distinct value in two rows: ages, years); else `single` (`0`/`1` or `1`…`5` stars stay
 /// classes, and integers that never repeat are ids, not targets: the user can choose regression).
@@ -156,15 +157,22 @@ pub fn detect<'a>(values: impl IntoIterator<Item = &'a str>) -> Task {
     {
         return Task::Multi;
     }
-    if values.iter().all(|v| parse_score(v).is_ok()) {
-        let fractional = values
+    // Numbers, but for a few typos (at most one value in twenty: a "high" in a column of
+    // scores is then a problem at its line, not a reason to read scores as classes).
+    let numbers: Vec<&str> = values
+        .iter()
+        .copied()
+        .filter(|v| parse_score(v).is_ok())
+        .collect();
+    if numbers.len() * 20 >= values.len() * 19 {
+        let fractional = numbers
             .iter()
             .any(|v| v.contains(['.', 'e', 'E']) || v.parse::<i64>().is_err());
-        let mut distinct: Vec<&str> = values.clone();
+        let mut distinct: Vec<&str> = numbers.clone();
         distinct.sort_unstable();
         distinct.dedup();
         if fractional
-            || (distinct.len() > MAX_INTEGER_CLASSES && distinct.len() * 2 <= values.len())
+            || (distinct.len() > MAX_INTEGER_CLASSES && distinct.len() * 2 <= numbers.len())
         {
             return Task::Regression;
         }
@@ -262,6 +270,11 @@ mod tests {
         assert_eq!(detect(["0", "1", "1"]), Task::Single);
         assert_eq!(detect(["1", "2", "3", "4", "5"]), Task::Single);
         assert_eq!(detect(["5.0", "3.8", "0.4"]), Task::Regression);
+        // One typo in twenty numbers: still a number column (the typo is a problem at its line).
+        let mut typo: Vec<String> = (0..19).map(|i| format!("{}.5", i % 5)).collect();
+        typo.push("high".into());
+        assert_eq!(detect(typo.iter().map(String::as_str)), Task::Regression);
+        assert_eq!(detect(["1.5", "high", "2.5"]), Task::Single);
         let ages: Vec<String> = (0..90).map(|i| (18 + i % 30).to_string()).collect();
         assert_eq!(detect(ages.iter().map(String::as_str)), Task::Regression);
         let ids: Vec<String> = (0..90).map(|i| i.to_string()).collect();

@@ -442,11 +442,14 @@ assert.ok(await page.locator("#train-button").isEnabled(), "the page stays usabl
   await page.waitForFunction(() => /^Loaded webtune-regression.zip/.test(document.getElementById("progress-text").textContent));
   assert.ok(Math.abs((await scoreFor("A man is playing a flute.", "A man plays the flute.")) - same) < 1e-4,
     "the re-imported pair model predicts the same score");
-  // A score that is not a number: its line, and no training.
+  // A score that is not a number, the task chosen (three rows say too little to detect it): its
+  // line, and no training.
   await page.setInputFiles("#dataset-input", { name: "bad-scores.csv", mimeType: "text/csv",
     buffer: Buffer.from("text,score\na cat,1.5\na dog,high\na bird,2.5\n") });
   await page.waitForFunction(() => /bad-scores\.csv/.test(document.getElementById("dataset-info").textContent));
-  assert.match(await text("#problem-list"), /line 3: "high" is not a number/);
+  await page.selectOption("#task", "regression");
+  await page.waitForFunction(() => /line 3: "high" is not a number/.test(document.getElementById("problem-list").textContent));
+  assert.match(await text("#problem-list"), /line 3: "high" is not a number \(column "score" holds the numbers to predict\)/);
   assert.ok(await page.locator("#train-button").isDisabled());
 
   const reutersPath = join(here, "../../target/data/reuters-r10/train.csv");
@@ -457,10 +460,12 @@ assert.ok(await page.locator("#train-button").isEnabled(), "the page stays usabl
   await page.setInputFiles("#dataset-input", { name: "reuters80.csv", mimeType: "text/csv", buffer: Buffer.from([head, ...rows].join("\n") + "\n") });
   await page.waitForFunction(() => /reuters80\.csv: 80 examples, \d+ labels, several a text/.test(document.getElementById("dataset-info").textContent));
   log(await text("#dataset-info"));
+  assert.ok(await page.locator("#use-fewshot").isHidden(), "few-shot mode is not offered for labels");
   await page.selectOption("#strategy", "last");
   await page.fill("#last-k", "1");
   await page.fill("#epochs", "3");
   await page.fill("#batch-size", "16");
+  await page.click("#train-section details > summary"); // advanced settings
   await page.fill("#max-len", "64");
   await page.click("#train-button");
   await waitTrained();
