@@ -234,6 +234,12 @@ impl TrainRequest {
                     describe_task(parsed.task)
                 )));
             }
+            Mode::Fewshot if parsed.pair_column.is_some() => {
+                return Err(Error::Invalid(format!(
+                    "few-shot training reads single texts; this data is sentence pairs (column \"{}\" is the second text): choose the classify mode, or no second text",
+                    parsed.pair_column.as_deref().unwrap_or_default()
+                )));
+            }
             Mode::Fewshot => fewshot_classes(&parsed)?,
             Mode::Embedding => {
                 return Err(Error::Invalid(

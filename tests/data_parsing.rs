@@ -594,6 +594,30 @@ mod tasks {
         );
     }
 
+    /// Few-shot mode makes single-label classifiers of single texts: labels and pairs are refused
+    /// with what to do instead, not read as something else.
+    #[test]
+    fn few_shot_mode_refuses_labels_and_pairs() {
+        let request: TrainRequest = serde_json::from_str(r#"{"mode": "fewshot"}"#).unwrap();
+        let prepare = |bytes: &[u8]| {
+            request
+                .prepare(
+                    DataFile {
+                        name: "f.csv",
+                        bytes,
+                    },
+                    None,
+                    None,
+                )
+                .unwrap_err()
+                .to_string()
+        };
+        let e = prepare(b"text,labels\na,x;y\nb,x\nc,y\nd,x;y\n");
+        assert!(e.contains("few-shot training makes single-label classifiers; this data is multi-label classification"), "{e}");
+        let e = prepare(b"question1,question2,label\na,b,1\nc,d,0\ne,f,1\ng,h,0\n");
+        assert!(e.contains("few-shot training reads single texts; this data is sentence pairs (column \"question2\""), "{e}");
+    }
+
     /// Multi-label and regression files hold out validation data by their own rules: every label on
     /// both sides where it can be; a seeded random part of numbers.
     #[test]
