@@ -154,6 +154,13 @@ pub async fn fit(
                 "fewshot mode trains a new classifier: it cannot continue training an existing one (use classify mode)".into(),
             ));
         }
+        super::Mode::Fewshot
+            if train_set.task() != crate::data::Task::Single || train_set.pairs.is_some() =>
+        {
+            return Err(Error::Invalid(
+                "fewshot mode makes single-label classifiers of single texts: train labels, numbers or sentence pairs in classify mode".into(),
+            ));
+        }
         super::Mode::Fewshot => {
             let outcome =
                 super::fewshot::train_fewshot(base, train_set, valid, config, host).await?;
