@@ -74,20 +74,7 @@ impl Classifier {
         let tokenizer = &self.engine.tokenizer;
         match (second, self.pairs) {
             (None, false) => tokenizer.encode_all(texts),
-            (Some(second), true) => {
-                if second.len() != texts.len() {
-                    return Err(Error::Invalid(format!(
-                        "{} first texts but {} second texts",
-                        texts.len(),
-                        second.len()
-                    )));
-                }
-                texts
-                    .iter()
-                    .zip(second)
-                    .map(|(a, b)| tokenizer.encode_pair(a.as_ref(), b.as_ref()))
-                    .collect()
-            }
+            (Some(second), true) => tokenizer.encode_all_pairs(texts, second),
             (None, true) => Err(Error::Invalid(
                 "this model reads pairs of texts: give each text its second text".into(),
             )),

@@ -192,6 +192,27 @@ impl TextTokenizer {
         texts.iter().map(|t| self.encode(t.as_ref())).collect()
     }
 
+    /// Encodes `first[i]` with `second[i]` as one input each ([`Self::encode_pair`]), in order;
+    /// the two lists must be as long.
+    pub fn encode_all_pairs<S: AsRef<str>>(
+        &self,
+        first: &[S],
+        second: &[S],
+    ) -> Result<Vec<Encoded>> {
+        if first.len() != second.len() {
+            return Err(Error::Invalid(format!(
+                "{} first texts but {} second texts",
+                first.len(),
+                second.len()
+            )));
+        }
+        first
+            .iter()
+            .zip(second)
+            .map(|(a, b)| self.encode_pair(a.as_ref(), b.as_ref()))
+            .collect()
+    }
+
     /// Checks that every id fits the model's vocabulary, so a tokenizer that belongs to another
     /// model is reported at load time instead of failing inside an embedding lookup.
     pub fn check_vocab(&self, vocab_size: usize) -> Result<()> {

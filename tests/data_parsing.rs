@@ -364,6 +364,16 @@ mod tasks {
         set.label_set.names().iter().map(String::as_str).collect()
     }
 
+    /// `request` on a training file (and a validation file), each `(name, bytes)`.
+    fn prepare<'a>(
+        request: &TrainRequest,
+        train: (&'a str, &'a [u8]),
+        valid: Option<(&'a str, &'a [u8])>,
+    ) -> webtune::Result<webtune::job::PreparedJob> {
+        let file = |(name, bytes): (&'a str, &'a [u8])| DataFile { name, bytes };
+        request.prepare(file(train), valid.map(file), None)
+    }
+
     fn lists(set: &data::Dataset) -> &[Vec<usize>] {
         match &set.targets {
             Targets::Multi(l) => l,
@@ -557,36 +567,17 @@ mod tasks {
         let train = b"text,labels\nbill me,billing;urgent\nparcel,shipping\nrefund,billing\nlate,shipping;urgent\n";
         let valid = b"text,labels\nwhere,shipping\ncharge,billing\n";
         let request = TrainRequest::default();
-        let job = request
-            .prepare(
-                DataFile {
-                    name: "train.csv",
-                    bytes: train,
-                },
-                Some(DataFile {
-                    name: "valid.csv",
-                    bytes: valid,
-                }),
-                None,
-            )
-            .unwrap();
+        let job = prepare(&request, ("train.csv", train), Some(("valid.csv", valid))).unwrap();
         assert_eq!(job.file.task, Task::Multi);
         assert_eq!(job.valid.task(), Task::Multi);
         assert_eq!(lists(&job.valid), &[vec![1], vec![0]]);
-        let e = request
-            .prepare(
-                DataFile {
-                    name: "train.csv",
-                    bytes: train,
-                },
-                Some(DataFile {
-                    name: "valid.csv",
-                    bytes: b"text,labels\nx,refunds\n",
-                }),
-                None,
-            )
-            .unwrap_err()
-            .to_string();
+        let e = prepare(
+            &request,
+            ("train.csv", train),
+            Some(("valid.csv", b"text,labels\nx,refunds\n")),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             e.contains("valid.csv")
                 && e.contains("line 2: label 'refunds' is not one of the training labels"),
@@ -599,22 +590,14 @@ mod tasks {
     #[test]
     fn few_shot_mode_refuses_labels_and_pairs() {
         let request: TrainRequest = serde_json::from_str(r#"{"mode": "fewshot"}"#).unwrap();
-        let prepare = |bytes: &[u8]| {
-            request
-                .prepare(
-                    DataFile {
-                        name: "f.csv",
-                        bytes,
-                    },
-                    None,
-                    None,
-                )
+        let refused = |bytes: &[u8]| {
+            prepare(&request, ("f.csv", bytes), None)
                 .unwrap_err()
                 .to_string()
         };
-        let e = prepare(b"text,labels\na,x;y\nb,x\nc,y\nd,x;y\n");
+        let e = refused(b"text,labels\na,x;y\nb,x\nc,y\nd,x;y\n");
         assert!(e.contains("few-shot training makes single-label classifiers; this data is multi-label classification"), "{e}");
-        let e = prepare(b"question1,question2,label\na,b,1\nc,d,0\ne,f,1\ng,h,0\n");
+        let e = refused(b"question1,question2,label\na,b,1\nc,d,0\ne,f,1\ng,h,0\n");
         assert!(e.contains("few-shot training reads single texts; this data is sentence pairs (column \"question2\""), "{e}");
     }
 
@@ -634,16 +617,7 @@ mod tasks {
             body.push_str(&format!("text number {i},{labels}\n"));
         }
         body.push_str("rare one,d\nrare two,d;a\n");
-        let job = TrainRequest::default()
-            .prepare(
-                DataFile {
-                    name: "m.csv",
-                    bytes: body.as_bytes(),
-                },
-                None,
-                None,
-            )
-            .unwrap();
+        let job = prepare(&TrainRequest::default(), ("m.csv", body.as_bytes()), None).unwrap();
         assert_eq!(job.train.len() + job.valid.len(), 122);
         assert!(job.valid.len() >= 8, "{}", job.valid.len());
         for (l, name) in ["a", "b", "c", "d"].iter().enumerate() {

@@ -145,17 +145,25 @@ pub struct Dataset {
     pub targets: Targets,
 }
 
-/// The second texts of `examples` when they are pairs (each has one), else `None`.
-fn pairs_of(examples: &[Example]) -> Option<Vec<String>> {
-    (examples.first().is_some_and(|e| e.pair.is_some())).then(|| {
-        examples
-            .iter()
-            .map(|e| e.pair.clone().unwrap_or_default())
-            .collect()
-    })
-}
-
 impl Dataset {
+    /// `examples`' texts (and second texts, when they are pairs) with their targets: what every
+    /// constructor returns once the labels are read.
+    fn of(examples: &[Example], labels: Vec<usize>, label_set: LabelSet, targets: Targets) -> Self {
+        let pairs = examples.first().is_some_and(|e| e.pair.is_some()).then(|| {
+            examples
+                .iter()
+                .map(|e| e.pair.clone().unwrap_or_default())
+                .collect()
+        });
+        Dataset {
+            texts: examples.iter().map(|e| e.text.clone()).collect(),
+            pairs,
+            labels,
+            label_set,
+            targets,
+        }
+    }
+
     /// A multi-label dataset: each example's cell read as a label list
     /// ([`task::split_labels`]), indexed with `label_set`; an unreadable list or a label outside
     /// the set is a problem naming the line.
@@ -197,13 +205,12 @@ impl Dataset {
         if !problems.is_empty() {
             return Err(collect_problems(file, problems));
         }
-        Ok(Dataset {
-            texts: examples.iter().map(|e| e.text.clone()).collect(),
-            pairs: pairs_of(examples),
-            labels: Vec::new(),
+        Ok(Self::of(
+            examples,
+            Vec::new(),
             label_set,
-            targets: Targets::Multi(lists),
-        })
+            Targets::Multi(lists),
+        ))
     }
 
     /// A regression dataset: each example's cell read as a number; `name` names the output (the
@@ -223,19 +230,17 @@ impl Dataset {
         if !problems.is_empty() {
             return Err(collect_problems(file, problems));
         }
-        Ok(Dataset {
-            texts: examples.iter().map(|e| e.text.clone()).collect(),
-            pairs: pairs_of(examples),
-            labels: Vec::new(),
-            label_set: LabelSet::from_names(vec![name.to_string()]),
-            targets: Targets::Scores(scores),
-        })
+        Ok(Self::of(
+            examples,
+            Vec::new(),
+            LabelSet::from_names(vec![name.to_string()]),
+            Targets::Scores(scores),
+        ))
     }
 
     /// Indexes `examples` with `label_set`; a label outside it is a problem naming the line.
     pub fn new(examples: &[Example], label_set: LabelSet, file: &str) -> Result<Self, DataError> {
         let mut problems = Vec::new();
-        let mut texts = Vec::with_capacity(examples.len());
         let mut labels = Vec::with_capacity(examples.len());
         let index: HashMap<&str, usize> = label_set
             .names()
@@ -246,10 +251,7 @@ impl Dataset {
         let listing = label_set.listing();
         for e in examples {
             match index.get(e.label.as_str()) {
-                Some(&i) => {
-                    texts.push(e.text.clone());
-                    labels.push(i);
-                }
+                Some(&i) => labels.push(i),
                 None => problems.push(Problem {
                     line: e.line,
                     message: format!(
@@ -261,13 +263,7 @@ impl Dataset {
             }
         }
         if problems.is_empty() {
-            Ok(Dataset {
-                texts,
-                pairs: pairs_of(examples),
-                labels,
-                label_set,
-                targets: Targets::Classes,
-            })
+            Ok(Self::of(examples, labels, label_set, Targets::Classes))
         } else {
             Err(collect_problems(file, problems))
         }
@@ -346,12 +342,7 @@ impl Dataset {
     ) -> crate::Result<Vec<crate::tokenize::Encoded>> {
         match &self.pairs {
             None => tokenizer.encode_all(&self.texts),
-            Some(pairs) => self
-                .texts
-                .iter()
-                .zip(pairs)
-                .map(|(a, b)| tokenizer.encode_pair(a, b))
-                .collect(),
+            Some(pairs) => tokenizer.encode_all_pairs(&self.texts, pairs),
         }
     }
 }

@@ -15,13 +15,14 @@ use crate::{Error, Result};
 
 use super::config::TrainConfig;
 use super::logreg;
+use super::objective::Objective;
 use super::pair_sampler::fewshot_pairs;
 use super::pair_steps::{KeptEpochs, PairLoss, PairTrainer, TextPair};
 use super::plan::Plan;
 use super::progress::{EpochReport, Progress, TrainHost};
 use super::source::{build_sources, plan_cache};
 use super::strategy::Strategy;
-use super::trainer::{TrainOutcome, count_params, evaluate, new_head};
+use super::trainer::{TrainOutcome, count_params, new_head};
 
 /// The strategy a contrastive run tunes with: `auto` is `full` (SetFit and sentence-transformers
 /// tune the whole encoder; on a few hundred pairs a step is cheap); a strategy that leaves the
@@ -201,16 +202,9 @@ pub async fn train_fewshot(
             None
         } else {
             Some(
-                evaluate(
-                    &snapshot,
-                    &valid_src,
-                    &valid.labels,
-                    labels.names(),
-                    &plain,
-                    pad_id,
-                    &valid_enc,
-                )
-                .await?,
+                Objective::new(train, &config)
+                    .evaluate(&snapshot, &valid_src, valid, &plain, pad_id, &valid_enc)
+                    .await?,
             )
         };
         let score = metrics.as_ref().map_or(epoch as f64, |m| m.macro_f1);

@@ -10,8 +10,7 @@ use web_time::Instant;
 use crate::data::Task;
 use crate::data::{Dataset, LabelSet};
 use crate::device_cost::{StepCost, StepMeter};
-use crate::engine::{BatchLimits, Engine, batched_rows, read_f32};
-use crate::model::loss::cross_entropy;
+use crate::engine::{Engine, read_f32};
 use crate::model::{Head, TextClassifier};
 use crate::rng::SplitMix64;
 use crate::tokenize::Encoded;
@@ -23,7 +22,7 @@ use super::checkpoint::{
 };
 use super::config::{HeadInit, TrainConfig};
 use super::logreg::{self, CvReport};
-use super::metrics::{Metrics, argmax_rows};
+use super::metrics::Metrics;
 use super::objective::Objective;
 use super::optim::{Optimizer, lr_factor};
 use super::plan::{Plan, resolve_strategy};
@@ -102,51 +101,6 @@ pub(crate) fn count_params(model: &TextClassifier) -> (usize, usize) {
     let mut c = Counter(0, 0);
     model.visit(&mut c);
     (c.0, c.1)
-}
-
-fn targets(labels: &[usize], batch: &[usize], device: &Device) -> Tensor<1, Int> {
-    let t: Vec<i64> = batch.iter().map(|&i| labels[i] as i64).collect();
-    crate::device_cost::upload(TensorData::new(t, [batch.len()]), device)
-}
-
-/// Evaluates `model` (plain device) on `source`: metrics and mean loss.
-pub(crate) async fn evaluate(
-    model: &TextClassifier,
-    source: &Source<'_>,
-    labels: &[usize],
-    names: &[String],
-    device: &Device,
-    pad_id: u32,
-    encoded: &[Encoded],
-) -> Result<Metrics> {
-    let k = names.len();
-    // Each batch's mean loss, computed on the device beside its logits and read after them.
-    let mut losses: Vec<(Tensor<1>, usize)> = Vec::new();
-    let forward = |batch: &[usize]| {
-        let logits = source.logits(model, batch, device, pad_id);
-        let loss = cross_entropy(logits.clone(), targets(labels, batch, device), None);
-        losses.push((loss, batch.len()));
-        logits
-    };
-    let rows = batched_rows(
-        encoded,
-        BatchLimits::DEFAULT,
-        |_| k,
-        forward,
-        async |_| Ok(()),
-    )
-    .await?;
-    let predicted = argmax_rows(&rows.concat(), k);
-    let mut loss_sum = 0.0f64;
-    for (loss, n) in losses {
-        loss_sum += read_f32(loss).await?[0] as f64 * n as f64;
-    }
-    let loss = if labels.is_empty() {
-        None
-    } else {
-        Some(loss_sum / labels.len() as f64)
-    };
-    Ok(Metrics::compute(names, labels, &predicted, loss))
 }
 
 /// The seed of epoch `epoch`'s on-device random numbers (the first epoch's is the run's seed).
@@ -345,16 +299,9 @@ pub async fn train(
         snapshot.head = Head::new(fitted.into_linear(&plain), true);
         let metrics = if !valid.is_empty() {
             Some(
-                evaluate(
-                    &snapshot,
-                    &valid_src,
-                    &valid.labels,
-                    labels.names(),
-                    &plain,
-                    pad_id,
-                    &valid_enc,
-                )
-                .await?,
+                objective
+                    .evaluate(&snapshot, &valid_src, valid, &plain, pad_id, &valid_enc)
+                    .await?,
             )
         } else {
             cv.as_ref().map(|cv| {
