@@ -19,6 +19,13 @@ impl SplitMix64 {
         SplitMix64(state)
     }
 
+    /// Moves past the next `draws` values at once (the state advances by a constant a draw).
+    pub fn skip(&mut self, draws: u64) {
+        self.0 = self
+            .0
+            .wrapping_add(0x9E37_79B9_7F4A_7C15u64.wrapping_mul(draws));
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -37,6 +44,23 @@ impl SplitMix64 {
         for i in (1..items.len()).rev() {
             let j = self.below(i + 1);
             items.swap(i, j);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SplitMix64;
+
+    #[test]
+    fn skipping_draws_lands_where_drawing_them_does() {
+        for k in [0u64, 1, 2, 7, 1000] {
+            let (mut drawn, mut skipped) = (SplitMix64::new(42), SplitMix64::new(42));
+            for _ in 0..k {
+                drawn.next_u64();
+            }
+            skipped.skip(k);
+            assert_eq!(drawn.next_u64(), skipped.next_u64(), "k = {k}");
         }
     }
 }

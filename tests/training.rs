@@ -138,6 +138,43 @@ fn strategies_freeze_exactly_what_they_claim() {
     }
 }
 
+/// The CPU backend's kernels split across threads (webtune's patch to burn-flex,
+/// `third_party/burn-flex`: `burn_flex::parallel`) compute what the published crate's
+/// single-threaded loops compute, bit for bit: a `last2` run with dropout and clipping, every
+/// kernel split (on a pool of three threads, so pieces are uneven), against the same run with
+/// none split. Step losses and every weight must be identical, not close.
+#[test]
+fn kernels_split_across_threads_change_no_bit_of_a_training_run() {
+    let config = TrainConfig {
+        epochs: Some(2),
+        ..quick(Strategy::Last { k: 2 })
+    };
+    let run_with = |min_len: usize| {
+        burn_flex::parallel::set_min_len(min_len);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let (outcome, _) = pool.install(|| run(&config, 96, 16));
+        burn_flex::parallel::set_min_lens(
+            burn_flex::parallel::DEFAULT_MIN_LEN,
+            burn_flex::parallel::DEFAULT_MIN_LEN_IN_POOL,
+        );
+        outcome
+    };
+    let one_thread = run_with(usize::MAX);
+    let split = run_with(1);
+    let bits = |losses: &[f64]| losses.iter().map(|l| l.to_bits()).collect::<Vec<_>>();
+    assert_eq!(one_thread.step_losses.len(), 12);
+    assert_eq!(bits(&one_thread.step_losses), bits(&split.step_losses));
+    let (a, b) = (param_values(&one_thread.model), param_values(&split.model));
+    assert_eq!(a.len(), b.len());
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert!(bits(x) == bits(y), "parameter {i} differs");
+    }
+}
+
 #[test]
 fn the_cache_gives_the_same_loss_at_every_step() {
     for strategy in [

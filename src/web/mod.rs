@@ -41,10 +41,26 @@ thread_local! {
     static POOL_STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Records that the page started the thread pool (the JS glue calls it after `initThreadPool`).
+/// Records that the page started the thread pool (the JS glue calls it after `initThreadPool`),
+/// and sets the least work of a kernel the CPU backend splits across it (threaded package).
 #[wasm_bindgen(js_name = threadPoolStarted)]
 pub fn thread_pool_started() {
     POOL_STARTED.with(|p| p.set(true));
+    #[cfg(feature = "threads")]
+    burn_flex::parallel::set_min_len(split_min_len());
+}
+
+/// The least work, in additions, of a kernel the CPU backend splits across the Web Workers: the
+/// training step runs on the worker that called, outside the pool, and every split kernel waits
+/// for the pool's workers to wake (`Atomics.wait`/`notify`), dearer than a native thread's
+/// wake-up. Measured with the browser benchmark's `THREADS="1 2"` runs (README, "Threads"); a
+/// build with `WEBTUNE_SPLIT_MIN_LEN=N` in its environment uses N instead, to measure another.
+#[cfg(feature = "threads")]
+fn split_min_len() -> usize {
+    const MEASURED: usize = 256 * 1024;
+    option_env!("WEBTUNE_SPLIT_MIN_LEN")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(MEASURED)
 }
 
 /// Threads burn's CPU backend runs on: the rayon pool's size in the threaded package once its

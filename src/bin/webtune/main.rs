@@ -8,6 +8,8 @@ mod args;
 #[cfg(not(target_arch = "wasm32"))]
 mod cli;
 #[cfg(not(target_arch = "wasm32"))]
+mod process;
+#[cfg(not(target_arch = "wasm32"))]
 mod progress;
 #[cfg(not(target_arch = "wasm32"))]
 mod train;
@@ -16,7 +18,8 @@ mod train_embedding;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
-    cli::main()
+    process::keep_freed_memory();
+    process::on_the_cpu_pool(cli::main)
 }
 
 /// The CLI is native only; a wasm build of the crate's targets gets an empty binary.
