@@ -96,8 +96,7 @@ impl Source<'_> {
                 };
                 let (order, groups) = length_groups(&lengths, per_group);
                 let run = |rows: &[usize]| -> Tensor<2> {
-                    let items: Vec<&Encoded> =
-                        rows.iter().map(|&r| &encoded[batch[r]]).collect();
+                    let items: Vec<&Encoded> = rows.iter().map(|&r| &encoded[batch[r]]).collect();
                     let input = ModelInput::from_batch(&PaddedBatch::pad(&items, pad_id), device);
                     mean_pool(model.encoder.forward(&input), input.mask.clone())
                 };
