@@ -44,9 +44,11 @@ pub const TRANSCENDENTAL: usize = 8;
 
 /// Pieces are at least this long (and a multiple of [`ALIGN`]): below it a task costs more to
 /// hand out than its work.
+#[cfg_attr(not(feature = "rayon"), allow(dead_code))]
 const MIN_PIECE: usize = 4 * 1024;
 
 /// Pieces start on a multiple of this many elements: whole cache lines and SIMD lanes.
+#[cfg_attr(not(feature = "rayon"), allow(dead_code))]
 const ALIGN: usize = 64;
 
 static MIN_LEN: AtomicUsize = AtomicUsize::new(DEFAULT_MIN_LEN);
@@ -112,6 +114,8 @@ where
     E: Send,
     F: Fn(usize, &mut [E]) + Sync + Send,
 {
+    #[cfg(not(feature = "rayon"))]
+    let _ = cost;
     #[cfg(feature = "rayon")]
     if split(data.len(), cost) {
         let piece = piece_len(data.len(), cost);
@@ -133,6 +137,8 @@ where
     F: Fn(&mut [D], &[S]) + Sync + Send,
 {
     debug_assert_eq!(dst.len(), src.len());
+    #[cfg(not(feature = "rayon"))]
+    let _ = cost;
     #[cfg(feature = "rayon")]
     if split(dst.len(), cost) {
         let piece = piece_len(dst.len(), cost);
