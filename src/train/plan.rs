@@ -16,9 +16,10 @@ use super::strategy::Strategy;
 /// (on average), and fine-tunes the top [`AUTO_TOP_LAYERS`] layers from there on...
 pub const LOGREG_BELOW_PER_CLASS: usize = 32;
 /// ...the top four of six: on dev, `last4` from the fitted head was ahead of `last2` on every
-/// size measured between (SST-2 100: 74.24 against 73.51; SST-2 500: 80.85 against 79.66; SST-5 500: 38.02
-/// against 37.53; five subsets each), and with the CPU step 1.5× faster (burn's element-wise
-/// kernels on every core) a 500-row file still trains in well under 45 s natively (README,
+/// size measured between (SST-2 100: 74.24 against 73.51; SST-2 500: 80.85 against 79.66;
+/// SST-5 500: 38.02 against 37.53; five subsets each). With the CPU step 1.5× faster (burn's
+/// element-wise kernels on every core) a 500-row SST-5 file took 44-55 s natively on a 2-core
+/// AVX2 machine, around the 45 s asked, and 112 s in the browser on two threads (README,
 /// "Defaults that fit the data").
 pub const AUTO_TOP_LAYERS: usize = 4;
 /// ...and every layer from this many examples: with a few thousand rows full fine-tuning is

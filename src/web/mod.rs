@@ -53,10 +53,10 @@ pub fn thread_pool_started() {
 /// The least work, in additions, of a kernel the CPU backend splits across the Web Workers: the
 /// training step runs on the worker that called, outside the pool, and every split kernel waits
 /// for the pool's workers to wake (`Atomics.wait`/`notify`), dearer than a native thread's
-/// wake-up (natively 128 Ki). At 256 Ki two threads took 0.73× the time of one for the page's
-/// `last2` run, worse than the published crate's 0.64×: the smaller kernels lost more to the
-/// wake-ups than they gained, so only the largest are split (README, "Threads"; the browser
-/// benchmark's `THREADS="1 2"` runs). A build with `WEBTUNE_SPLIT_MIN_LEN=N` in its environment
+/// wake-up (natively 128 Ki). For the page's `last2` run (the `wasm-test` build) two threads
+/// took 0.73× the time of one at 256 Ki and 0.70× at 1 Mi: the smaller kernels lose about as
+/// much to the wake-ups as they gain, so only the largest are split (README, "Threads"; the
+/// browser benchmark's `THREADS="1 2"` runs). A build with `WEBTUNE_SPLIT_MIN_LEN=N` in its environment
 /// uses N instead, to measure another.
 #[cfg(feature = "threads")]
 fn split_min_len() -> usize {
