@@ -104,6 +104,13 @@ def main():
     write("dataset", "empty-labels", b"\x01text,label\na,\nb,\nc,\n")
     write("dataset", "unclosed-quote", b"\x01text,label\ngood,a\n\"oops,a\nmore,b\nmore,b\n")
     write("dataset", "ragged", b"\x01text,label\ngood,a,x\nbad\n,\n")
+    # Files that would train on nothing (issue 30): JSON structure where a text is, a label on
+    # every example or none (0/1 columns), pairs of a text with itself.
+    write("dataset", "jsonl-structured", b"\x03{\"text\": {\"a\": 0}, \"label\": [1, 2]}\n"
+          b"{\"text\": [\"x\"], \"label\": {\"v\": 1}}\n{\"text\": \"fine\", \"label\": [1]}\n")
+    write("dataset", "flags-constant", b"\x01text,a,b,c\ngood,1,0,0\nbad,1,1,0\nfine,1,0,0\n")
+    write("dataset", "pairs-identical", b"\x01sentence1,sentence2,label\nthe cat,the cat,same\n"
+          b"a dog,a dog,other\n12,13,same\n")
 
     # config: the reader alone, then the encoder it describes loaded from a fixed tiny file.
     minilm = os.path.join(os.path.dirname(ROOT), "..", "www", "models", "all-MiniLM-L6-v2", "config.json")

@@ -105,6 +105,69 @@ impl DataOptions {
         }
         o
     }
+
+    /// These options with the columns a model was trained on (`columns`) filled in where the
+    /// options name none and the file's header (`bytes`) has them: a file with the training
+    /// file's header is read as the training file was, whatever detection would pick (a header
+    /// no rule knows, `#1 String`). Named options still decide.
+    pub fn with_columns_of(&self, columns: &DataColumns, bytes: &[u8], file_name: &str) -> Self {
+        let mut o = self.clone();
+        let Ok(format) = self.format() else {
+            return o;
+        };
+        let Some(header) = data::pairs::header_columns(bytes, file_name, format) else {
+            return o;
+        };
+        // A column the options name for one role is not taken for another.
+        let named: Vec<&str> = [
+            &self.text_column,
+            &self.label_column,
+            &self.text_pair_column,
+        ]
+        .into_iter()
+        .flatten()
+        .flat_map(|n| n.split(','))
+        .map(str::trim)
+        .collect();
+        let has = |name: &str| {
+            !name.is_empty()
+                && name.split(',').all(|n| {
+                    header.iter().any(|h| h.trim() == n.trim()) && !named.contains(&n.trim())
+                })
+        };
+        if o.text_column.is_none() && has(&columns.text_column) {
+            o.text_column = Some(columns.text_column.clone());
+        }
+        if o.label_column.is_none() && has(&columns.label_column) {
+            o.label_column = Some(columns.label_column.clone());
+        }
+        if o.text_pair_column.is_none()
+            && let Some(pair) = &columns.text_pair_column
+            && has(pair)
+        {
+            o.text_pair_column = Some(pair.clone());
+        }
+        o
+    }
+}
+
+/// The columns a classifier's training file was read by: recorded in `webtune.json` (under
+/// `training.columns`), so that `eval` reads a file with the same header the same way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DataColumns {
+    pub text_column: String,
+    /// The second text's column, for a model of sentence pairs.
+    pub text_pair_column: Option<String>,
+    /// One column, or a multi-label file's 0/1 columns separated by commas.
+    pub label_column: String,
+}
+
+impl DataColumns {
+    /// What `webtune.json` (its JSON) records, if anything.
+    pub fn of_webtune_json(webtune: &Value) -> Option<Self> {
+        serde_json::from_value(webtune.get("training")?.get("columns")?.clone()).ok()
+    }
 }
 
 /// What a user asks of a training run: how to read the data, the training settings (the
@@ -248,10 +311,16 @@ impl TrainRequest {
                 ));
             }
         }
+        let columns = DataColumns {
+            text_column: parsed.text_column.clone(),
+            text_pair_column: parsed.pair_column.clone(),
+            label_column: parsed.label_column.clone(),
+        };
         let full = parsed.into_dataset(fixed_labels)?;
         let valid_set = match valid {
             Some(v) => Some(
                 valid_options
+                    .with_columns_of(&columns, v.bytes, v.name)
                     .parse(v.bytes, v.name)?
                     .into_dataset_with(&full.label_set)?,
             ),
@@ -467,6 +536,8 @@ pub struct TrainingRecord {
     pub base_model: Option<String>,
     /// The training file's name (never its folder: the record travels with the model).
     pub data: String,
+    /// The columns it was read by.
+    pub columns: DataColumns,
     pub valid_data: Option<String>,
     pub train_examples: usize,
     pub valid_examples: usize,
@@ -741,6 +812,11 @@ pub async fn run_with_checkpoints(
         cross_validation: outcome.cross_validation.clone(),
         base_model: job.base_model.clone(),
         data: base_name(&job.file.name),
+        columns: DataColumns {
+            text_column: job.file.text_column.clone(),
+            text_pair_column: job.file.pair_column.clone(),
+            label_column: job.file.label_column.clone(),
+        },
         valid_data: job.valid_file.as_deref().map(base_name),
         train_examples: job.train.len(),
         valid_examples: job.valid.len(),

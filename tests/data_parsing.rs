@@ -326,6 +326,163 @@ fn hostile_pair_files_end_in_clear_messages() {
     );
 }
 
+/// Files easy to produce by mistake that would train on nothing: each is refused with what is
+/// wrong (and its line where it has one), or, where only some rows are, counted.
+#[test]
+fn files_that_would_train_on_nothing_are_refused_with_the_reason() {
+    // A JSON object where the text should be (and every example carrying the same two labels).
+    let err = training_error(
+        b"{\"text\": {\"a\": 0}, \"label\": [1, 2]}\n{\"text\": {\"a\": 0}, \"label\": [1, 2]}\n{\"text\": [\"x\"], \"label\": [1, 2]}\n",
+        "objects.jsonl",
+    );
+    assert!(
+        err.contains(
+            "line 1: a JSON object where a text is expected (key \"text\"): write the text as a string"
+        ) && err.contains("line 3: a JSON array where a text is expected"),
+        "{err}"
+    );
+    // A JSON object as a single label.
+    let err = training_error(
+        b"{\"text\": \"good\", \"label\": {\"v\": 1}}\n{\"text\": \"bad\", \"label\": \"neg\"}\n",
+        "label.jsonl",
+    );
+    assert!(
+        err.contains("line 1: a JSON object where a label is expected (key \"label\")"),
+        "{err}"
+    );
+    // A label on every example: nothing to learn about it.
+    let err = training_error(b"text,labels\nx,a;b\ny,a\nz,a;b\n", "all-a.csv");
+    assert!(
+        err.contains(
+            "label \"a\" is on every example (3 of 3): there is nothing to learn about it"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("label \"b\""), "{err}");
+    // 0/1 columns: one all 1s, one all 0s.
+    let err = training_error(b"text,a,b,c\nx,1,0,0\ny,1,1,0\nz,1,0,0\n", "flags.csv");
+    assert!(
+        err.contains("label \"a\" is on every example (3 of 3)")
+            && err.contains("remove its column")
+            && err.contains(
+                "column \"c\" is 0 on every row: no example has that label, so a model cannot learn it"
+            ),
+        "{err}"
+    );
+    // The text column holds numbers only: the wrong column was taken for the texts.
+    let p = parse_with(
+        b"id,review,label\n1,good film,pos\n2,bad film,neg\n3,fine,pos\n",
+        "ids.csv",
+        Some("id"),
+        Some("label"),
+    );
+    let err = p.into_training_set().unwrap_err().to_string();
+    assert!(
+        err.contains("every text of column \"id\" is a number (3 rows): is it the column that holds the texts?"),
+        "{err}"
+    );
+    // Sentence pairs whose second text copies the first: refused when all do, counted when some.
+    let err = training_error(
+        b"sentence1,sentence2,label\nthe cat,the cat,same\na dog,a dog,other\n",
+        "copies.csv",
+    );
+    assert!(
+        err.contains("the two texts are the same on every row (columns \"sentence1\" and \"sentence2\", 2 rows)"),
+        "{err}"
+    );
+    let p = parse(
+        b"sentence1,sentence2,label\nthe cat,the cat,same\na dog,a wolf,other\n",
+        "some.csv",
+    );
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    assert_eq!(p.identical_pairs(), 1);
+    // Embedding pair files: the same rule.
+    let err = data::pairs::parse_pairs(
+        b"anchor,positive\nwhat is rust,what is rust\nhow to cook,how to cook\n",
+        "same.csv",
+        None,
+        &Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(
+            "the two texts are the same on every row (columns \"anchor\" and \"positive\", 2 rows)"
+        ),
+        "{err}"
+    );
+    let set = data::pairs::parse_pairs(
+        b"anchor,positive\nwhat is rust,what is rust\nhow to cook,a recipe\n",
+        "some.csv",
+        None,
+        &Default::default(),
+    )
+    .unwrap();
+    assert_eq!(set.identical(), 1);
+    let err = data::pairs::parse_pairs(
+        b"{\"anchor\": {\"q\": 1}, \"positive\": \"x\"}\n",
+        "obj.jsonl",
+        None,
+        &Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("line 1: a JSON object where a text is expected (key \"anchor\")"),
+        "{err}"
+    );
+}
+
+/// A model remembers the columns it was trained on: a file with the same header, which no
+/// detection rule knows (a public paraphrase corpus's own), is read by them.
+#[test]
+fn a_file_is_read_by_the_columns_the_model_was_trained_on() {
+    use webtune::job::{DataColumns, DataOptions};
+    let tsv = b"Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t11\t12\tHe said it rained.\tIt rained, he said.\n0\t13\t14\tThe shop opens at nine.\tPrices rose in May.\n";
+    let trained_on = DataColumns {
+        text_column: "#1 String".into(),
+        text_pair_column: Some("#2 String".into()),
+        label_column: "Quality".into(),
+    };
+    let options = DataOptions::default().with_columns_of(&trained_on, tsv, "test.tsv");
+    let p = options.parse(tsv, "test.tsv").unwrap();
+    assert_eq!(
+        (
+            p.text_column.as_str(),
+            p.pair_column.as_deref(),
+            p.label_column.as_str()
+        ),
+        ("#1 String", Some("#2 String"), "Quality")
+    );
+    assert!(p.problems.is_empty(), "{:?}", p.problems);
+    // The options the user names still decide.
+    let mine = DataOptions {
+        text_column: Some("#2 String".into()),
+        ..Default::default()
+    };
+    let p = mine
+        .with_columns_of(&trained_on, tsv, "test.tsv")
+        .parse(tsv, "test.tsv")
+        .unwrap();
+    assert_eq!(
+        (
+            p.text_column.as_str(),
+            p.pair_column.as_deref(),
+            p.label_column.as_str()
+        ),
+        ("#2 String", None, "Quality"),
+        "a column named for one role is not taken for another"
+    );
+    // A header without those columns: detection as before.
+    let other = b"text,label\ngood,pos\nbad,neg\n";
+    let o = DataOptions::default().with_columns_of(&trained_on, other, "o.csv");
+    assert_eq!(o.text_column, None);
+    // What webtune.json records is what is read back.
+    let record = serde_json::json!({"training": {"columns": {
+        "text_column": "#1 String", "text_pair_column": "#2 String", "label_column": "Quality"}}});
+    assert_eq!(DataColumns::of_webtune_json(&record), Some(trained_on));
+}
+
 #[test]
 fn jsonl_objects_that_share_no_keys_are_refused_not_multiplied() {
     let mut text = String::new();

@@ -56,6 +56,86 @@ fn a_max_len_in_the_request_is_the_models_in_both_front_ends() {
 }
 
 /// Trains once through the CLI binary and once as the page's request does; returns `webtune.json`.
+/// A pair model trained on a file whose header no detection rule knows (a public paraphrase
+/// corpus's own, its columns named by flags) evaluates a test file with that header without the
+/// flags: `webtune.json` records the columns it was trained on.
+#[test]
+fn eval_reads_a_file_by_the_columns_the_model_was_trained_on() {
+    let dir = std::env::temp_dir().join(format!("webtune-columns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let subjects = [
+        "the cat",
+        "a storm",
+        "the train",
+        "our team",
+        "the shop",
+        "a child",
+    ];
+    let mut tsv = String::from("Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n");
+    for (i, s) in subjects.iter().cycle().take(24).enumerate() {
+        let (second, same) = if i % 2 == 0 {
+            (format!("{s} did it, as said on day {i}"), 1)
+        } else {
+            (format!("prices of bread rose in month {i}"), 0)
+        };
+        tsv.push_str(&format!(
+            "{same}\t{}\t{}\t{s} did it on day {i}\t{second}\n",
+            2 * i,
+            2 * i + 1
+        ));
+    }
+    let data = dir.join("train.tsv");
+    std::fs::write(&data, &tsv).unwrap();
+    let out = dir.join("model");
+    let status = Command::new(env!("CARGO_BIN_EXE_webtune"))
+        .args(["train", "--quiet", "--backend", "cpu", "--model"])
+        .arg(common::model_dir())
+        .arg("--data")
+        .arg(&data)
+        .args([
+            "--text-col",
+            "#1 String",
+            "--text-pair-col",
+            "#2 String",
+            "--label-col",
+            "Quality",
+        ])
+        .args([
+            "--strategy",
+            "head",
+            "--epochs",
+            "1",
+            "--valid-fraction",
+            "0",
+            "--out",
+        ])
+        .arg(&out)
+        .status()
+        .expect("the CLI runs");
+    assert!(status.success());
+    let webtune: Value =
+        serde_json::from_slice(&std::fs::read(out.join(export::layout::WEBTUNE)).unwrap()).unwrap();
+    assert_eq!(
+        webtune["training"]["columns"],
+        serde_json::json!({"text_column": "#1 String", "text_pair_column": "#2 String", "label_column": "Quality"})
+    );
+    let eval = Command::new(env!("CARGO_BIN_EXE_webtune"))
+        .args(["eval", "--backend", "cpu", "--model"])
+        .arg(&out)
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .expect("the CLI runs");
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    let metrics: Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert_eq!(metrics["examples"], 24);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn same_model_from_both(max_len: Option<usize>) -> Value {
     let dir = std::env::temp_dir().join(format!(
         "webtune-one-job-{}-{}",

@@ -379,6 +379,105 @@ fn auto_fits_a_logistic_regression_on_a_small_file_and_explains_its_plan() {
     );
 }
 
+/// SST-2's first `n` rows with a third class, "rare", of `rare` examples taken from them.
+fn with_a_rare_class(n: usize, rare: usize) -> webtune::data::Dataset {
+    let mut d = sst2("train-2000.csv", n);
+    let mut names = d.label_set.names().to_vec();
+    names.push("rare".into());
+    d.label_set = webtune::data::LabelSet::from_names(names);
+    let k = d.label_set.len() - 1;
+    for label in d.labels.iter_mut().take(rare) {
+        *label = k;
+    }
+    d
+}
+
+#[test]
+fn a_rare_class_trains_unvalidated_and_a_run_with_nothing_held_out_gets_an_estimate() {
+    let engine = cpu_engine();
+    let config = TrainConfig {
+        strategy: Strategy::Head,
+        epochs: Some(2),
+        ..TrainConfig::default()
+    };
+    // Two classes of about 100 and one of 5: validation holds out from the two, the rare class
+    // trains whole, and the metrics cover the classes they saw.
+    let prepared = webtune::train::prepare(with_a_rare_class(200, 5), None, &config);
+    assert_eq!(prepared.valid.class_counts()[2], 0);
+    assert_eq!(prepared.train.class_counts()[2], 5);
+    assert!(prepared.valid.len() >= 16);
+    let mut host = RecordingHost::default();
+    let outcome = pollster::block_on(train(
+        &engine,
+        None,
+        &prepared.train,
+        &prepared.valid,
+        &prepared.config,
+        &mut host,
+    ))
+    .unwrap();
+    assert!(outcome.plan.patience.is_some(), "early stopping is on");
+    let v = outcome.epochs[0].valid.as_ref().expect("validated");
+    assert_eq!(v.per_class[2].support, 0);
+    let f1 = (v.per_class[0].f1 + v.per_class[1].f1) / 2.0;
+    assert!((v.macro_f1 - f1).abs() < 1e-12, "{} vs {f1}", v.macro_f1);
+    assert!(outcome.cross_validation.is_none());
+
+    // One class of about 200 and two of 5: nothing can be validated, so the run says what a
+    // cross-validated logistic regression on its embeddings scores, and labels it so.
+    let prepared = webtune::train::prepare(
+        {
+            let mut d = with_a_rare_class(200, 5);
+            // Class 0 of SST-2 becomes a second rare class of 5: the rest are class 1.
+            let mut seen = 0;
+            for label in d.labels.iter_mut().skip(5) {
+                if *label == 0 {
+                    seen += 1;
+                    if seen > 5 {
+                        *label = 1;
+                    }
+                }
+            }
+            d
+        },
+        None,
+        &config,
+    );
+    assert_eq!(prepared.valid.len(), 0);
+    assert_eq!(prepared.train.class_counts(), vec![5, 190, 5]);
+    let mut host = RecordingHost::default();
+    let outcome = pollster::block_on(train(
+        &engine,
+        None,
+        &prepared.train,
+        &prepared.valid,
+        &prepared.config,
+        &mut host,
+    ))
+    .unwrap();
+    let estimate = host
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Progress::Estimate { folds, of, metrics } => {
+                Some((*folds, of.clone(), metrics.clone()))
+            }
+            _ => None,
+        })
+        .expect("an estimate event");
+    assert_eq!(estimate.0, 5);
+    assert!(
+        estimate
+            .1
+            .starts_with("a logistic regression on the frozen embeddings")
+    );
+    assert_eq!(estimate.2.examples, 200);
+    assert!(estimate.2.accuracy > 0.5, "{}", estimate.2.summary());
+    eprintln!("estimate: {}", estimate.2.summary());
+    assert!(outcome.cross_validation.is_some());
+    assert!(outcome.epochs.iter().all(|e| e.valid.is_none()));
+}
+
 #[test]
 fn the_budget_gives_a_small_file_more_epochs_and_early_stopping_waits() {
     let config = TrainConfig {

@@ -52,11 +52,9 @@ export async function inspectDataset(options = {}) {
   updateButtons();
 }
 
-/** Few-shot mode is suggested from this many examples in the smallest class down (SetFit's regime:
- * on SST-2 sentences at 8 a class it beats cross-entropy fine-tuning by far; see README). */
-export const FEWSHOT_UP_TO = 64;
-
-/** The mode hint: what the file suggests, and why. */
+/** The mode hint: what the file suggests, and why. Whether few-shot mode is suggested is the
+ * engine's rule (`fewshotHint`: the median class at most 64 examples, SetFit's regime), the same
+ * one the training plan notes. */
 export function renderModeHint(s) {
   const hint = $("mode-hint");
   const button = $("use-fewshot");
@@ -64,15 +62,15 @@ export function renderModeHint(s) {
   let text = "";
   let offer = false;
   // Few-shot mode makes single-label classifiers of single texts.
-  if (s && s.kind === "labelled" && s.task === "single" && !s.pairColumn && s.classCounts.length >= 2) {
-    const smallest = Math.min(...s.classCounts.map(([, n]) => n));
-    if (smallest <= FEWSHOT_UP_TO && mode === "classify") {
-      text = `Few-shot mode is suggested: the smallest class has ${smallest} example${smallest === 1 ? "" : "s"}. ` +
+  if (s && s.kind === "labelled" && s.fewshotHint) {
+    const h = s.fewshotHint;
+    if (h.suggested && mode === "classify") {
+      text = `Few-shot mode is suggested: ${h.reason}. ` +
         "With up to ~64 examples a class, tuning the encoder on pairs of examples (same class or not) and then fitting " +
         "a logistic regression is far more accurate than training a classifier head directly.";
       offer = true;
-    } else if (mode === "fewshot" && smallest > FEWSHOT_UP_TO) {
-      text = `Every class has more than ${FEWSHOT_UP_TO} examples: the classifier mode is usually as good and faster.`;
+    } else if (mode === "fewshot" && !h.suggested) {
+      text = `${h.reason[0].toUpperCase()}${h.reason.slice(1)}: the classifier mode is usually as good and faster.`;
     }
   } else if (s && s.kind !== "labelled") {
     text = "A pair file: it trains an embedding model (the results show the validation pairs scored before and after). " +
@@ -100,7 +98,8 @@ export function renderSummary(s) {
       ? `${classes} label${classes === 1 ? "" : "s"}, several a text${s.unlabelled ? ` (${s.unlabelled} without a label)` : ""}`
       : `${classes} class${classes === 1 ? "" : "es"}`;
   const pairs = s.pairColumn ? ` of pairs (${s.textColumn} with ${s.pairColumn})` : "";
-  $("dataset-info").textContent = `${s.fileName}: ${s.rows} examples${pairs}, ${what} (${s.format.toUpperCase()}${s.hasHeader ? ", with a header" : ""}).`;
+  const same = s.identicalPairs ? ` ${s.identicalPairs} pair a text with itself.` : "";
+  $("dataset-info").textContent = `${s.fileName}: ${s.rows} examples${pairs}, ${what} (${s.format.toUpperCase()}${s.hasHeader ? ", with a header" : ""}).${same}`;
   for (const [id, chosen] of [["text-column", s.textColumn], ["label-column", s.labelColumn]]) {
     const sel = $(id);
     const options = s.columns.map((c) => new Option(c, c, false, c === chosen));
@@ -138,7 +137,8 @@ function renderPairSummary(s) {
   const range = s.scoreRange ? `, scores in [${s.scoreRange[0]}, ${s.scoreRange[1]}]` : "";
   $("dataset-info").textContent = s.problems.length
     ? `${s.fileName}: a pair file that cannot be used yet.`
-    : `${s.fileName}: ${s.rows} ${s.kind === "scored" ? "scored pairs" : "pairs"}${s.negatives ? " with hard negatives" : ""}${range}.`;
+    : `${s.fileName}: ${s.rows} ${s.kind === "scored" ? "scored pairs" : "pairs"}${s.negatives ? " with hard negatives" : ""}${range}` +
+      (s.identical ? `; ${s.identical} pair a text with itself (they teach nothing).` : ".");
   for (const id of ["text-column", "label-column"]) { $(id).replaceChildren(); $(id).disabled = true; }
   // Every column may take every role; the negative and the score may also be none.
   for (const [id, key, optional] of PAIR_SELECTS) {

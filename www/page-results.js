@@ -8,8 +8,13 @@ export function renderEpoch(r, labels) {
   if (!v) return;
   const pct = (x) => (x == null || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(1)}%`);
   const num = (x) => (x == null || !Number.isFinite(x) ? "–" : x.toFixed(3));
+  // Single-label: a class with no validation example (too small to hold any out) is not
+  // validated, and the accuracy and macro-F1 shown cover the others; the page says so.
+  const unvalidated = !v.multiLabel && !v.regression ? v.perClass.filter((c) => c.support === 0) : [];
   const perLabel = () => fillTable($("per-class"), [v.multiLabel ? "label" : "class", "precision", "recall", "F1", "support"],
-    v.perClass.map((c) => [c.label, c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support]));
+    v.perClass.map((c) => (unvalidated.includes(c)
+      ? [c.label, "–", "–", "–", "0: not validated (all its examples trained)"]
+      : [c.label, c.precision.toFixed(3), c.recall.toFixed(3), c.f1.toFixed(3), c.support])));
   $("scatter-box").hidden = !v.regression;
   $("chart-main-name").textContent = v.regression ? "validation Spearman" : v.multiLabel ? "validation micro-F1" : "validation accuracy";
   if (v.regression) {
@@ -29,9 +34,13 @@ export function renderEpoch(r, labels) {
     fillTable($("confusion"), null, []);
     perLabel();
   } else {
-    $("val-accuracy-name").textContent = "Validation accuracy";
+    const validated = v.perClass.length - unvalidated.length;
+    const names = unvalidated.map((c) => `"${c.label}"`).join(", ");
+    $("val-accuracy-name").textContent = unvalidated.length
+      ? `Validation accuracy (${validated} of ${v.perClass.length} classes; ${names} not validated)`
+      : "Validation accuracy";
     $("val-accuracy").textContent = pct(v.accuracy);
-    $("val-f1-name").textContent = "Macro-F1";
+    $("val-f1-name").textContent = unvalidated.length ? `Macro-F1 (the ${validated} validated classes)` : "Macro-F1";
     $("val-f1").textContent = num(v.macroF1);
     fillTable($("confusion"), ["true \\ predicted", ...labels], v.confusionMatrix.map((row, i) => [labels[i], ...row]));
     perLabel();

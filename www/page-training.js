@@ -142,6 +142,12 @@ export function onProgress(ev) {
       renderEpochs(state.history.epochs);
       break;
     }
+    case "estimate":
+      // Nothing could be held out: a cross-validated estimate, shown as what it is.
+      renderEpoch({ valid: ev.metrics }, state.history.labels);
+      $("val-accuracy-name").textContent = `Cross-validated accuracy (${ev.folds} folds) of ${ev.of}`;
+      text.textContent = "No validation split: cross-validated the starting point; training…";
+      break;
     case "trial":
       state.history.trials.push(ev.trial);
       renderTrials(state.history.trials);
@@ -183,7 +189,9 @@ export function onProgress(ev) {
       }
       text.textContent = `${ev.cancelled ? "Stopped" : ev.stoppedEarly ? "Stopped early (no better validation F1)" : "Finished"} after ` +
         `${ev.epochsRun} epoch${ev.epochsRun === 1 ? "" : "s"} in ${fmtSeconds(ev.seconds)}` +
-        (ev.bestEpoch ? `; keeping epoch ${ev.bestEpoch}, the best on validation.` : ".");
+        (!ev.bestEpoch ? "." : state.history.started && state.history.started.validExamples === 0
+          ? `; keeping epoch ${ev.bestEpoch}, the last (no validation data).`
+          : `; keeping epoch ${ev.bestEpoch}, the best on validation.`);
       break;
   }
 }

@@ -100,6 +100,9 @@ export class WebtuneError extends Error {
  * @property {Array<[string, number]>} classCounts  examples a class, or a label (multi-label); empty for regression
  * @property {[number, number] | null} scoreRange  regression: the smallest and largest target
  * @property {number} unlabelled  multi-label: examples with no label
+ * @property {number} identicalPairs  sentence pairs: examples whose two texts are the same text
+ * @property {{suggested: boolean, medianClass: number, reason: string} | null} fewshotHint  single-label
+ *   files of single texts: whether few-shot mode is suggested (the median class has at most 64 examples), and why
  * @property {Problem[]} problems  empty when the file can be trained on
  * @property {number} moreProblems
  */
@@ -126,6 +129,7 @@ export class WebtuneError extends Error {
  * @property {string | null} scoreColumn  the scores' column, if any
  * @property {number} rows
  * @property {boolean} negatives  whether rows carry a hard negative
+ * @property {number} identical  rows whose two texts are the same text (a file of nothing else is refused)
  * @property {[number, number] | null} scoreRange  the scores' range (scored pairs)
  * @property {string[][]} preview  the first rows: first text, second text[, negative][, score]
  * @property {Problem[]} problems  empty when the file can be trained on
@@ -233,6 +237,8 @@ export class WebtuneError extends Error {
  * @property {{summary: string[]} & Record<string, unknown>} plan
  * @property {string | null} baseModel
  * @property {string} data
+ * @property {{textColumn: string, textPairColumn: string | null, labelColumn: string}} [columns]  the columns the
+ *   training file was read by (a classifier's record); the CLI's `eval` reads a file with that header by them
  * @property {string | null} validData
  * @property {number} trainExamples
  * @property {number} validExamples
@@ -279,6 +285,7 @@ export class WebtuneError extends Error {
  *      memory: {wasmBytes: number, gpuPoolReservedBytes: number | null, gpuPoolInUseBytes: number | null}}
  *   | ({type: "epoch"} & EpochReport)
  *   | ({type: "baseline"} & SimilarityMetrics)
+ *   | {type: "estimate", folds: number, of: string, metrics: Metrics}
  *   | {type: "trial", index: number, total: number, trial: Trial}
  *   | {type: "checkpoint", epoch: number, bytes: number, skipped: string | null}
  *   | {type: "resumed", epoch: number, step: number, epochs: EpochReport[], stepLosses: number[]}

@@ -59,6 +59,16 @@ impl PairSet {
         self.first.is_empty()
     }
 
+    /// Rows whose two texts are the same text (after trimming): a text paired with itself
+    /// teaches an embedding model nothing and scores as a perfect retrieval.
+    pub fn identical(&self) -> usize {
+        self.first
+            .iter()
+            .zip(&self.second)
+            .filter(|(a, b)| a.trim() == b.trim())
+            .count()
+    }
+
     /// The range the scores lie in: `declared` when given (a score outside it is a problem at its
     /// line), else `[0, 1]` when every score is in it, else `[0, 5]` (STS-B's) when every score
     /// is in that, else a problem asking for the range.
@@ -200,7 +210,7 @@ pub fn parse_pairs(
     let format = format
         .or_else(|| Format::from_file_name(file_name))
         .unwrap_or_else(|| Format::sniff(text));
-    let (columns, table) = read_named_columns(text, format);
+    let (columns, mut table) = read_named_columns(text, format);
     let missing = |what: &str, names: &[&str]| {
         collect_problems(
             file,
@@ -233,7 +243,7 @@ pub fn parse_pairs(
         PairKind::Pairs
     };
 
-    let mut problems = table.problems;
+    let mut problems = std::mem::take(&mut table.problems);
     let mut set = PairSet {
         file_name: file.to_string(),
         kind,
@@ -272,7 +282,10 @@ pub fn parse_pairs(
             ok = false;
         }
         for i in [Some(first), Some(second), negative].into_iter().flatten() {
-            if let Some(message) = text_size_problem(cell(i), &columns[i]) {
+            if let Some(p) = table.structure_problem(*line, i, &columns[i]) {
+                bad(p.message);
+                ok = false;
+            } else if let Some(message) = text_size_problem(cell(i), &columns[i]) {
                 bad(message);
                 ok = false;
             }
@@ -309,6 +322,17 @@ pub fn parse_pairs(
         problems.push(Problem {
             line: 0,
             message: "no pairs: the file has a header and no rows".into(),
+        });
+    }
+    if problems.is_empty() && set.identical() == set.len() {
+        problems.push(Problem {
+            line: 0,
+            message: format!(
+                "the two texts are the same on every row (columns \"{}\" and \"{}\", {} rows): a text paired with itself teaches nothing and scores perfectly; is the second column a copy of the first?",
+                columns[first],
+                columns[second],
+                set.len()
+            ),
         });
     }
     if !problems.is_empty() {

@@ -44,6 +44,8 @@ pub struct ParsedFile {
     pub label_column: String,
     /// The second text's column, for sentence pairs.
     pub pair_column: Option<String>,
+    /// Multi-label data in one 0/1 column a label: those columns (else empty).
+    pub indicator_columns: Vec<String>,
     /// The task, as chosen or detected.
     pub task: Task,
     pub examples: Vec<Example>,
@@ -63,6 +65,27 @@ const SAMPLE_ROWS: usize = 200;
 pub(crate) struct Table {
     pub(crate) rows: Vec<(usize, Vec<String>)>,
     pub(crate) problems: Vec<Problem>,
+    /// JSONL: the cells that held a JSON object or array (`(line, column)` → which), written as
+    /// JSON text. Where a text is expected that is a problem, not a string to learn from.
+    pub(crate) structured: HashMap<(usize, usize), &'static str>,
+}
+
+impl Table {
+    /// The problem of a cell that should hold a text (`name`: its column), if it held JSON
+    /// structure.
+    pub(crate) fn structure_problem(
+        &self,
+        line: usize,
+        column: usize,
+        name: &str,
+    ) -> Option<Problem> {
+        self.structured.get(&(line, column)).map(|what| Problem {
+            line,
+            message: format!(
+                "a JSON {what} where a text is expected (key \"{name}\"): write the text as a string"
+            ),
+        })
+    }
 }
 
 /// A file whose first row (CSV/TSV) or keys (JSONL) name its columns, read as rows: the reader
@@ -94,6 +117,7 @@ fn read_delimited(text: &str, delimiter: u8) -> Table {
     let mut table = Table {
         rows: Vec::new(),
         problems: Vec::new(),
+        structured: HashMap::new(),
     };
     let mut record = csv::StringRecord::new();
     let mut lines = LineCounter::new(text.as_bytes());
@@ -181,6 +205,7 @@ fn read_txt(text: &str) -> Table {
     let mut table = Table {
         rows: Vec::new(),
         problems: Vec::new(),
+        structured: HashMap::new(),
     };
     for (line_no, line) in non_blank_lines(text) {
         match line.split_once('\t') {
@@ -204,6 +229,7 @@ fn read_jsonl(text: &str) -> (Vec<String>, Table) {
     let mut table = Table {
         rows: Vec::new(),
         problems: Vec::new(),
+        structured: HashMap::new(),
     };
     for (line_no, line) in non_blank_lines(text) {
         match serde_json::from_str::<serde_json::Value>(line) {
@@ -240,10 +266,22 @@ fn read_jsonl(text: &str) -> (Vec<String>, Table) {
     for (line, map) in objects {
         let cells = keys
             .iter()
-            .map(|k| match map.get(k) {
+            .enumerate()
+            .map(|(column, k)| match map.get(k) {
                 None | Some(serde_json::Value::Null) => String::new(),
                 Some(serde_json::Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
+                Some(other) => {
+                    match other {
+                        serde_json::Value::Object(_) => {
+                            table.structured.insert((line, column), "object");
+                        }
+                        serde_json::Value::Array(_) => {
+                            table.structured.insert((line, column), "array");
+                        }
+                        _ => {}
+                    }
+                    other.to_string()
+                }
             })
             .collect();
         table.rows.push((line, cells));
@@ -334,10 +372,11 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
         text_column: String::new(),
         label_column: String::new(),
         pair_column: None,
+        indicator_columns: Vec::new(),
         task: opts.task.unwrap_or_default(),
         examples: Vec::new(),
         preview,
-        problems: table.problems,
+        problems: std::mem::take(&mut table.problems),
     };
     if table.rows.is_empty() {
         parsed.problems.push(Problem {
@@ -367,6 +406,12 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
     };
     parsed.text_column = columns[text_col].clone();
     parsed.pair_column = pair_col.map(|i| columns[i].clone());
+    if let LabelColumns::Indicators(cols) = &label_cols {
+        parsed.indicator_columns = cols
+            .iter()
+            .map(|&i| columns[i].trim().to_string())
+            .collect();
+    }
     parsed.label_column = match &label_cols {
         LabelColumns::One(i) => columns[*i].clone(),
         LabelColumns::Indicators(cols) => cols
@@ -399,14 +444,40 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
     }
 
     let mut empty_labels = Vec::new();
-    for (line, cells) in table.rows {
+    for (line, cells) in std::mem::take(&mut table.rows) {
         let text = cells.get(text_col).map(String::as_str).unwrap_or("");
         let pair = pair_col.map(|i| cells.get(i).map(String::as_str).unwrap_or(""));
         let label = match &label_cols {
             LabelColumns::One(i) => Ok(cells.get(*i).map(|s| s.trim()).unwrap_or("").to_string()),
             LabelColumns::Indicators(cols) => indicator_labels(&cells, cols, &columns),
         };
-        if text.trim().is_empty() {
+        let label_structure = match &label_cols {
+            LabelColumns::One(i) => table
+                .structured
+                .get(&(line, *i))
+                .filter(|what| **what == "object" || parsed.task != Task::Multi),
+            LabelColumns::Indicators(_) => None,
+        };
+        if let Some(p) = table.structure_problem(line, text_col, &parsed.text_column) {
+            parsed.problems.push(p);
+        } else if let Some(p) = pair_col.and_then(|i| {
+            table.structure_problem(line, i, parsed.pair_column.as_deref().unwrap_or_default())
+        }) {
+            parsed.problems.push(p);
+        } else if let Some(what) = label_structure {
+            parsed.problems.push(Problem {
+                line,
+                message: format!(
+                    "a JSON {what} where a label is expected (key \"{}\"){}",
+                    parsed.label_column,
+                    if parsed.task == Task::Multi {
+                        ": a text's labels are a list of strings"
+                    } else {
+                        ""
+                    }
+                ),
+            });
+        } else if text.trim().is_empty() {
             parsed.problems.push(Problem {
                 line,
                 message: format!("empty text (column \"{}\")", parsed.text_column),
@@ -459,7 +530,14 @@ pub fn parse(bytes: &[u8], opts: &ParseOptions) -> Result<ParsedFile, DataError>
     } else {
         parsed.problems.extend(empty_labels);
     }
+    parsed.problems.extend(parsed.column_problems());
     Ok(parsed)
+}
+
+/// Whether a text is a number and nothing else (`12`, `-3.5`, `1e3`): a column of them is ids,
+/// scores or labels, not texts.
+fn is_number(text: &str) -> bool {
+    text.trim().parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 /// Where the labels are: one column, or one 0/1 column a label.
@@ -527,6 +605,58 @@ fn indicator_labels(cells: &[String], cols: &[usize], names: &[String]) -> Resul
 }
 
 impl ParsedFile {
+    /// Problems of the columns as a whole, which no single row shows: a text column of numbers
+    /// only (the wrong column was taken for the texts), and a pair whose two texts are the same
+    /// text on every row (the second column copies the first: nothing to compare).
+    fn column_problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if self.examples.is_empty() {
+            return problems;
+        }
+        let n = self.examples.len();
+        if self.examples.iter().all(|e| is_number(&e.text)) {
+            problems.push(Problem {
+                line: 0,
+                message: format!(
+                    "every text of column \"{}\" is a number ({n} rows): is it the column that holds the texts? (choose it with the text column option)",
+                    self.text_column
+                ),
+            });
+        }
+        if let Some(pair_column) = &self.pair_column {
+            if self
+                .examples
+                .iter()
+                .all(|e| e.pair.as_deref().is_some_and(is_number))
+            {
+                problems.push(Problem {
+                    line: 0,
+                    message: format!(
+                        "every second text (column \"{pair_column}\") is a number ({n} rows): is it the column that holds the second texts?"
+                    ),
+                });
+            }
+            if self.identical_pairs() == n {
+                problems.push(Problem {
+                    line: 0,
+                    message: format!(
+                        "the two texts are the same on every row (columns \"{}\" and \"{pair_column}\", {n} rows): a pair of a text with itself says nothing; is the second column a copy of the first?",
+                        self.text_column
+                    ),
+                });
+            }
+        }
+        problems
+    }
+
+    /// Sentence pairs: the examples whose two texts are the same (after trimming).
+    pub fn identical_pairs(&self) -> usize {
+        self.examples
+            .iter()
+            .filter(|e| e.pair.as_deref().is_some_and(|p| p.trim() == e.text.trim()))
+            .count()
+    }
+
     /// Examples per label, in label order: each example's class, or for multi-label data each
     /// label of each example (an unreadable list counts nothing; it is a problem of its own).
     /// Empty for regression (see [`ParsedFile::score_range`]).
@@ -598,6 +728,32 @@ impl ParsedFile {
                     })
                     .collect();
                 let counts = self.class_counts();
+                // A label on every example, or (0/1 columns) on none, carries nothing to learn:
+                // the model would always, or never, predict it.
+                let n = self.examples.len();
+                if problems.is_empty() && counts.len() <= MAX_CLASSES {
+                    for (label, count) in &counts {
+                        if *count == n && n > 1 {
+                            problems.push(Problem {
+                                line: 0,
+                                message: format!(
+                                    "label \"{label}\" is on every example ({n} of {n}): there is nothing to learn about it (the model would always predict it); remove it{}",
+                                    if self.indicator_columns.is_empty() { "" } else { "s column" }
+                                ),
+                            });
+                        }
+                    }
+                    for name in &self.indicator_columns {
+                        if !counts.iter().any(|(l, _)| l == name) {
+                            problems.push(Problem {
+                                line: 0,
+                                message: format!(
+                                    "column \"{name}\" is 0 on every row: no example has that label, so a model cannot learn it; remove the column, or add examples that have it"
+                                ),
+                            });
+                        }
+                    }
+                }
                 if counts.len() > MAX_CLASSES {
                     problems.push(Problem {
                         line: 0,

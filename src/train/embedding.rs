@@ -202,6 +202,13 @@ pub async fn train_embedding(
     if train.is_empty() {
         return Err(Error::Invalid("the training file has no pairs".into()));
     }
+    let identical = train.identical();
+    if identical > 0 {
+        config.notes.push(format!(
+            "{identical} of the {} training pairs pair a text with itself: they teach nothing (a file of nothing else is refused)",
+            train.len()
+        ));
+    }
     let loss_choice = resolve_loss(config.pair_loss, train.kind)?;
     config.pair_loss = loss_choice;
     let range = train.score_range(config.score_range)?;

@@ -31,7 +31,9 @@ pub struct Metrics {
     /// NaN (`null` in JSON).
     #[serde(deserialize_with = "nan_if_null")]
     pub accuracy: f64,
-    /// Macro-F1 over the classes or labels; regression: NaN (`null`).
+    /// Macro-F1: single-label, over the classes the set has examples of (a class absent from it,
+    /// such as one too small to hold out for validation, shows support 0 and is not averaged);
+    /// multi-label, over every label; regression: NaN (`null`).
     #[serde(deserialize_with = "nan_if_null")]
     pub macro_f1: f64,
     /// Mean loss of the task (cross-entropy, binary cross-entropy, squared error on the
@@ -136,10 +138,17 @@ impl Metrics {
                 }
             })
             .collect();
-        let macro_f1 = if k == 0 {
+        // Over the classes the set has examples of: a class held out of validation (too small
+        // to spare any) has no recall to measure, and a 0 for it would only scale the score.
+        let scored: Vec<f64> = per_class
+            .iter()
+            .filter(|c| c.support > 0)
+            .map(|c| c.f1)
+            .collect();
+        let macro_f1 = if scored.is_empty() {
             0.0
         } else {
-            per_class.iter().map(|c| c.f1).sum::<f64>() / k as f64
+            scored.iter().sum::<f64>() / scored.len() as f64
         };
         Metrics {
             accuracy: ratio(correct, truth.len()),
@@ -282,11 +291,29 @@ impl Metrics {
                 "{loss} Spearman {:.4} Pearson {:.4} RMSE {:.4} MAE {:.4}",
                 r.spearman, r.pearson, r.rmse, r.mae
             ),
-            _ => format!(
-                "{loss} acc {:.2}% macro-F1 {:.4}",
-                100.0 * self.accuracy,
-                self.macro_f1
-            ),
+            _ => {
+                let absent: Vec<&str> = self
+                    .per_class
+                    .iter()
+                    .filter(|c| c.support == 0)
+                    .map(|c| c.label.as_str())
+                    .collect();
+                let cover = if absent.is_empty() || self.examples == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        " (over {} of {} classes; no examples of {})",
+                        self.per_class.len() - absent.len(),
+                        self.per_class.len(),
+                        absent.join(", ")
+                    )
+                };
+                format!(
+                    "{loss} acc {:.2}% macro-F1 {:.4}{cover}",
+                    100.0 * self.accuracy,
+                    self.macro_f1
+                )
+            }
         }
     }
 
@@ -424,6 +451,24 @@ mod tests {
         assert!((m.per_class[1].f1 - 2.0 / 3.0).abs() < 1e-12);
         assert!((m.macro_f1 - (0.5 + 2.0 / 3.0) / 3.0).abs() < 1e-12);
         assert_eq!(m.per_class[2].support, 2);
+    }
+
+    #[test]
+    fn macro_f1_covers_the_classes_the_set_has_examples_of() {
+        // Class c is absent (kept whole in training): its row says support 0, and macro-F1 is
+        // the mean of a and b, even where a prediction of c cost a its recall.
+        let labels = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        let m = Metrics::compute(&labels, &[0, 0, 1, 1], &[0, 2, 1, 1], None);
+        assert_eq!(m.per_class[2].support, 0);
+        // a: p 1 r 1/2 f 2/3; b: p 1 r 1 f 1.
+        assert!((m.macro_f1 - (2.0 / 3.0 + 1.0) / 2.0).abs() < 1e-12);
+        assert!((m.accuracy - 0.75).abs() < 1e-12);
+        assert!(
+            m.summary()
+                .ends_with("acc 75.00% macro-F1 0.8333 (over 2 of 3 classes; no examples of c)"),
+            "{}",
+            m.summary()
+        );
     }
 
     #[test]

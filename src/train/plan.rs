@@ -103,6 +103,57 @@ pub fn resolve_strategy(
     }
 }
 
+/// Few-shot mode is suggested while the median class has at most this many examples: SetFit's
+/// regime, where on SST-2 sentences at 8 a class it beats cross-entropy fine-tuning by far
+/// (README, "Few-shot"). The median, not the smallest class: one rare class in a file of large
+/// ones does not make the file few-shot data.
+pub const FEWSHOT_UP_TO: usize = 64;
+
+/// Whether a single-label file of single texts with these class sizes suggests few-shot mode,
+/// and why in words (the page and the CLI say the same). `None` for fewer than two classes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FewshotHint {
+    pub suggested: bool,
+    /// The median class's examples (of two middle classes, the mean, rounded down).
+    pub median_class: usize,
+    pub reason: String,
+}
+
+pub fn fewshot_hint(counts: &[usize]) -> Option<FewshotHint> {
+    if counts.len() < 2 {
+        return None;
+    }
+    let mut sorted = counts.to_vec();
+    sorted.sort_unstable();
+    let m = sorted.len();
+    let median = if m % 2 == 1 {
+        sorted[m / 2]
+    } else {
+        (sorted[m / 2 - 1] + sorted[m / 2]) / 2
+    };
+    let suggested = median <= FEWSHOT_UP_TO;
+    let small = counts.iter().filter(|&&n| n <= FEWSHOT_UP_TO).count();
+    let reason = if suggested {
+        format!(
+            "the median class has {median} example{} ({small} of the {m} classes have {FEWSHOT_UP_TO} or fewer)",
+            if median == 1 { "" } else { "s" }
+        )
+    } else if small > 0 {
+        format!(
+            "the median class has {median} examples; {small} of the {m} classes ha{} {FEWSHOT_UP_TO} or fewer, the rest more",
+            if small == 1 { "s" } else { "ve" }
+        )
+    } else {
+        format!("every class has more than {FEWSHOT_UP_TO} examples (the median {median})")
+    };
+    Some(FewshotHint {
+        suggested,
+        median_class: median,
+        reason,
+    })
+}
+
 /// Training and validation sets, with the settings the data decided.
 pub struct Prepared {
     pub train: Dataset,
@@ -131,6 +182,30 @@ pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> P
             valid,
             config,
         };
+    }
+    if let Some(pairs) = &full.pairs {
+        let identical = full
+            .texts
+            .iter()
+            .zip(pairs)
+            .filter(|(a, b)| a.trim() == b.trim())
+            .count();
+        if identical > 0 {
+            config.notes.push(format!(
+                "{identical} of the {} examples pair a text with itself (the same text in both columns)",
+                full.len()
+            ));
+        }
+    }
+    if full.task() == Task::Single
+        && full.pairs.is_none()
+        && let Some(hint) = fewshot_hint(&full.class_counts())
+        && hint.suggested
+    {
+        config.notes.push(format!(
+            "few-shot mode (SetFit's recipe) may do better on this file: {}",
+            hint.reason
+        ));
     }
     let (strategy, why) = resolve_strategy(
         config.strategy,
@@ -227,11 +302,32 @@ pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> P
             config,
         };
     }
-    let per_class: Vec<usize> = counts.iter().map(|&n| valid_count(n, fraction)).collect();
-    if let Some(c) = (0..counts.len()).find(|&c| per_class[c] < 2) {
+    // A class too small to spare two examples stays whole in training; the others are held
+    // out from as usual. One rare class (a rare intent, a rare defect type) then costs the run
+    // its score on that class only, not its validation and early stopping altogether.
+    let mut per_class: Vec<usize> = counts.iter().map(|&n| valid_count(n, fraction)).collect();
+    for v in &mut per_class {
+        if *v < 2 {
+            *v = 0;
+        }
+    }
+    let kept: Vec<usize> = (0..counts.len()).filter(|&c| per_class[c] == 0).collect();
+    let validated = counts.len() - kept.len();
+    if validated < 2 {
+        let why = match kept.as_slice() {
+            [c] => format!(
+                "class \"{}\" has only {} examples, too few to hold any out",
+                names[*c], counts[*c]
+            ),
+            _ => format!(
+                "{} of the {} classes have fewer than {} examples, too few to hold any out",
+                kept.len(),
+                counts.len(),
+                MIN_SPARE_CLASS
+            ),
+        };
         config.notes.push(format!(
-            "no validation split: class \"{}\" has only {} examples, too few to hold any out; training on all of them for a fixed budget, without early stopping",
-            names[c], counts[c]
+            "no validation split: {why}, and validation needs two classes or more; training on all of them for a fixed budget, without early stopping"
         ));
         return Prepared {
             train: full,
@@ -240,18 +336,33 @@ pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> P
         };
     }
     let (t, v) = stratified_split(&full, &per_class, config.seed);
+    let smallest = (0..counts.len())
+        .filter(|&c| per_class[c] > 0)
+        .map(|c| per_class[c])
+        .min()
+        .unwrap_or(0);
     config.notes.push(format!(
-        "holding out {} examples for validation ({} of each class at least; stratified, seed {})",
+        "holding out {} examples for validation ({smallest} of each {}class at least; stratified, seed {})",
         v.len(),
-        per_class.iter().min().copied().unwrap_or(0),
+        if kept.is_empty() { "" } else { "validated " },
         config.seed
     ));
+    for &c in &kept {
+        config.notes.push(format!(
+            "class \"{}\": {} examples, all used for training; not validated (validation accuracy and macro-F1 cover the other {validated} classes)",
+            names[c], counts[c]
+        ));
+    }
     Prepared {
         train: full.subset(&t),
         valid: full.subset(&v),
         config,
     }
 }
+
+/// The fewest examples a class may have and still give validation two of them (at most
+/// [`MAX_VALID_SHARE`] of a class is held out).
+pub const MIN_SPARE_CLASS: usize = 8;
 
 /// Examples of a class of `n` held out for validation: `fraction` of them, at least
 /// [`MIN_VALID_PER_CLASS`], at most [`MAX_VALID_SHARE`] of the class.
@@ -504,5 +615,103 @@ mod tests {
         );
         let plan = Plan::new(&p.config, p.train.len(), 0);
         assert_eq!(plan.patience, None);
+    }
+
+    #[test]
+    fn the_fewshot_hint_follows_the_median_class_not_the_smallest() {
+        let h = fewshot_hint(&[134, 136, 130, 105, 88, 7]).unwrap();
+        assert!(!h.suggested);
+        assert_eq!(h.median_class, 117);
+        assert_eq!(
+            h.reason,
+            "the median class has 117 examples; 1 of the 6 classes has 64 or fewer, the rest more"
+        );
+        let h = fewshot_hint(&[8, 8, 8]).unwrap();
+        assert!(h.suggested);
+        assert_eq!(
+            h.reason,
+            "the median class has 8 examples (3 of the 3 classes have 64 or fewer)"
+        );
+        assert!(fewshot_hint(&[64, 30, 500]).unwrap().suggested);
+        assert!(!fewshot_hint(&[65, 300]).unwrap().suggested);
+        assert_eq!(fewshot_hint(&[5]), None);
+        // The plan says it too (the CLI prints it; the page shows it beside its button).
+        let cfg = TrainConfig {
+            strategy: Strategy::Last { k: 2 },
+            ..TrainConfig::default()
+        };
+        let p = prepare(dataset(&[20, 20]), None, &cfg);
+        assert!(
+            p.config
+                .notes
+                .iter()
+                .any(|n| n.starts_with("few-shot mode (SetFit's recipe) may do better")),
+            "{:?}",
+            p.config.notes
+        );
+        let p = prepare(dataset(&[134, 136, 130, 105, 88, 7]), None, &cfg);
+        assert!(!p.config.notes.iter().any(|n| n.contains("few-shot")));
+    }
+
+    #[test]
+    fn a_rare_class_stays_in_training_and_the_others_are_validated() {
+        // A question file as a user has it: six classes, one of 7 examples.
+        let p = prepare(
+            dataset(&[134, 136, 130, 105, 88, 7]),
+            None,
+            &TrainConfig::default(),
+        );
+        assert_eq!(p.valid.class_counts(), vec![20, 20, 20, 16, 13, 0]);
+        assert_eq!(p.train.class_counts()[5], 7);
+        assert_eq!(p.train.len() + p.valid.len(), 600);
+        let notes = &p.config.notes;
+        assert!(
+            notes.iter().any(|n| n
+                .starts_with("class \"c5\": 7 examples, all used for training; not validated")
+                && n.contains("cover the other 5 classes")),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("holding out 89 examples")),
+            "{notes:?}"
+        );
+        // Early stopping runs on what is held out.
+        let plan = Plan::new(&p.config, p.train.len(), p.valid.len());
+        assert!(plan.patience.is_some());
+
+        // Two rare classes, of 5 and 2: both kept, three classes validated.
+        let p = prepare(
+            dataset(&[200, 150, 100, 5, 2]),
+            None,
+            &TrainConfig::default(),
+        );
+        assert_eq!(p.valid.class_counts(), vec![30, 23, 15, 0, 0]);
+        assert_eq!(
+            p.config
+                .notes
+                .iter()
+                .filter(|n| n.contains("all used for training; not validated"))
+                .count(),
+            2
+        );
+        // A class of one: kept too.
+        let p = prepare(dataset(&[300, 300, 1]), None, &TrainConfig::default());
+        assert_eq!(p.valid.class_counts(), vec![45, 45, 0]);
+        // The smallest class that can give validation two examples.
+        assert_eq!(valid_count(MIN_SPARE_CLASS, 0.15), 2);
+        assert!(valid_count(MIN_SPARE_CLASS - 1, 0.15) < 2);
+        // Only one class could be validated: no split, and the reason.
+        let p = prepare(dataset(&[300, 5, 4]), None, &TrainConfig::default());
+        assert_eq!(p.valid.len(), 0);
+        assert!(
+            p.config
+                .notes
+                .iter()
+                .any(|n| n.contains("2 of the 3 classes have fewer than 8 examples")),
+            "{:?}",
+            p.config.notes
+        );
     }
 }

@@ -40,7 +40,7 @@ pub struct EpochReport {
     pub best: bool,
 }
 
-/// Progress events, in order: `Started`, `Caching`*, (`Step`+ `Epoch`)+, `Finished`.
+/// Progress events, in order: `Started`, `Caching`*, `Estimate`?, (`Step`+ `Epoch`)+, `Finished`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Progress {
@@ -100,6 +100,13 @@ pub enum Progress {
         step: usize,
         epochs: Vec<EpochReport>,
         step_losses: Vec<f64>,
+    },
+    /// A cross-validated estimate where nothing was held out: of what (`of`, in words), over
+    /// how many folds, and its metrics. Not a validation of the model being trained.
+    Estimate {
+        folds: usize,
+        of: String,
+        metrics: super::Metrics,
     },
     #[serde(rename_all = "camelCase")]
     Finished {

@@ -30,6 +30,10 @@ use super::progress::{CacheInfo, EpochReport, Progress, TrainHost};
 use super::source::{Source, build_sources, plan_cache};
 use super::strategy::Strategy;
 
+/// Most training rows a run without validation data cross-validates a logistic regression on
+/// (its embeddings: one pass of the frozen encoder where they are not cached).
+pub const ESTIMATE_MAX_ROWS: usize = 4000;
+
 /// A fine-tuned classifier and how it got there.
 #[derive(Debug, Clone)]
 pub struct TrainOutcome {
@@ -350,24 +354,66 @@ pub async fn train(
     // the embeddings the frozen model gives now, so the encoder's first updates follow a
     // sensible head instead of a random one (Kumar et al., 2022).
     // `Auto` is resolved by `plan::prepare`; a caller that skips it gets the fitted start.
-    if fresh_head
+    let fits_head = fresh_head
         && resume.is_none()
         && objective.task == Task::Single
         && config.head_init != HeadInit::Random
-        && config.strategy.trains_encoder()
-    {
+        && config.strategy.trains_encoder();
+    // Nothing held out (every class but one too small to spare two examples, or the user's
+    // `--valid-fraction 0`): the model cannot be validated, so the run reports what it can for
+    // little — a cross-validated logistic regression on the same frozen embeddings, labelled as
+    // such. Up to a few thousand rows, where the embeddings are cached or one pass is short.
+    let estimates = resume.is_none()
+        && valid.is_empty()
+        && objective.task == Task::Single
+        && train.len() <= ESTIMATE_MAX_ROWS;
+    let mut cross_validation = None;
+    if fits_head || estimates {
         let pooled = train_src
             .all_pooled(&model.valid(), &train_enc, &plain, pad_id, host)
             .await?;
-        let fitted = logreg::fit_fixed(
-            &pooled,
-            hidden,
-            &train.labels,
-            k,
-            class_weights.as_deref(),
-            config.seed,
-        );
-        model.head.linear = fitted.into_linear(&plain).train();
+        if fits_head {
+            let fitted = logreg::fit_fixed(
+                &pooled,
+                hidden,
+                &train.labels,
+                k,
+                class_weights.as_deref(),
+                config.seed,
+            );
+            model.head.linear = fitted.into_linear(&plain).train();
+        }
+        if estimates {
+            let mut x = pooled;
+            logreg::normalize_rows(&mut x, hidden);
+            let (_, cv) = logreg::fit(
+                &x,
+                hidden,
+                &train.labels,
+                k,
+                class_weights.as_deref(),
+                config.seed,
+            );
+            if let Some(cv) = &cv {
+                let truth: Vec<usize> = cv.rows.iter().map(|&i| train.labels[i]).collect();
+                host.progress(&Progress::Estimate {
+                    folds: cv.folds,
+                    of: if config.strategy.trains_encoder() {
+                        "a logistic regression on the frozen embeddings (the fine-tuning's starting point): no example could be held out to validate the fine-tuned model"
+                    } else {
+                        "a logistic regression on the frozen embeddings (the model the head strategy trains, fitted exactly): no example could be held out"
+                    }
+                    .into(),
+                    metrics: Metrics::compute(
+                        labels.names(),
+                        &truth,
+                        &cv.out_of_fold,
+                        Some(cv.loss),
+                    ),
+                });
+            }
+            cross_validation = cv;
+        }
     }
 
     let weights = objective.weight_tensor(&device);
@@ -579,7 +625,7 @@ pub async fn train(
         step_losses,
         config: config.clone(),
         plan,
-        cross_validation: None,
+        cross_validation,
         step_cost: meter.finish(),
     })
 }

@@ -49,6 +49,12 @@ struct DatasetSummary<'a> {
     score_range: Option<(f64, f64)>,
     /// Multi-label: examples with no label.
     unlabelled: usize,
+    /// Sentence pairs: examples whose two texts are the same text (a file of nothing else is
+    /// refused).
+    identical_pairs: usize,
+    /// Single-label files of single texts: whether the file suggests few-shot mode, and why
+    /// (the rule training's plan notes too).
+    fewshot_hint: Option<crate::train::plan::FewshotHint>,
     /// Problems of the file as training data (a class seen once, fewer than two classes...).
     problems: Vec<data::Problem>,
     more_problems: usize,
@@ -83,6 +89,13 @@ pub fn inspect_dataset(
         Some(e) => (e.problems, e.more),
         None => (Vec::new(), 0),
     };
+    let class_counts = parsed.class_counts();
+    let fewshot_hint = (parsed.task == data::Task::Single && parsed.pair_column.is_none())
+        .then(|| {
+            let counts: Vec<usize> = class_counts.iter().map(|(_, n)| *n).collect();
+            crate::train::plan::fewshot_hint(&counts)
+        })
+        .flatten();
     to_js(&DatasetSummary {
         kind: "labelled",
         file_name: &parsed.file_name,
@@ -95,14 +108,12 @@ pub fn inspect_dataset(
         task: parsed.task,
         score_range: parsed.score_range(),
         unlabelled: parsed.unlabelled(),
+        identical_pairs: parsed.identical_pairs(),
         rows: parsed.examples.len(),
         preview: &parsed.preview,
         // A column of ids has a class a row: the page lists at most what a model may have.
-        class_counts: parsed
-            .class_counts()
-            .into_iter()
-            .take(data::MAX_CLASSES)
-            .collect(),
+        class_counts: class_counts.into_iter().take(data::MAX_CLASSES).collect(),
+        fewshot_hint,
         problems,
         more_problems: more,
     })
@@ -126,6 +137,8 @@ struct PairSummary<'a> {
     rows: usize,
     /// Whether rows carry a hard negative.
     negatives: bool,
+    /// Rows whose two texts are the same text (a file of nothing else is refused).
+    identical: usize,
     /// The scores' range (scored pairs): declared or inferred.
     score_range: Option<[f64; 2]>,
     preview: Vec<Vec<String>>,
@@ -153,6 +166,7 @@ fn inspect_pairs(
             score_column: set.chosen.score.clone(),
             rows: set.len(),
             negatives: set.negatives.is_some(),
+            identical: set.identical(),
             score_range: set.scores.as_ref().map(|_| *range),
             preview: (0..set.len().min(5))
                 .map(|i| {
@@ -192,6 +206,7 @@ fn inspect_pairs(
             score_column: options.score_column.clone(),
             rows: 0,
             negatives: false,
+            identical: 0,
             score_range: None,
             preview: Vec::new(),
             problems: e.problems.clone(),

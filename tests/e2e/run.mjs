@@ -282,6 +282,29 @@ await page.setInputFiles("#dataset-input", tiny);
 await page.waitForFunction(() => /24 examples/.test(document.getElementById("dataset-info").textContent));
 assert.ok(await page.locator("#train-button").isEnabled(), "the page stays usable after bad files");
 
+// ------------------------------------------------------------------ 6b. a rare class
+// The tiny file (12 a class) with a third class of 3 examples: too few to hold any out, so it
+// trains whole and the others are validated — the page shows the validation figures, says what
+// they cover, and keeps early stopping on.
+{
+  const rows = readFileSync(tiny, "utf8").trim().split("\n");
+  const rare = [...rows, "\"so-so, some good parts and some bad\",mixed", "\"half good, half dull\",mixed", "\"neither great nor awful\",mixed"];
+  await page.setInputFiles("#dataset-input", { name: "rare.csv", mimeType: "text/csv", buffer: Buffer.from(rare.join("\n") + "\n") });
+  await page.waitForFunction(() => /27 examples, 3 classes/.test(document.getElementById("dataset-info").textContent));
+  await page.selectOption("#strategy", "head");
+  await page.fill("#epochs", "2");
+  await page.click("#train-button");
+  await waitTrained();
+  const plan = await text("#plan");
+  log("rare class plan:", plan);
+  assert.match(plan, /class "mixed": 3 examples, all used for training; not validated/);
+  assert.match(plan, /stops when validation macro-F1 has not improved/);
+  assert.match(await text("#val-accuracy-name"), /Validation accuracy \(2 of 3 classes; "mixed" not validated\)/);
+  assert.notEqual(await text("#val-accuracy"), "–");
+  assert.match(await text("#val-f1-name"), /Macro-F1 \(the 2 validated classes\)/);
+  assert.match(await text("#per-class"), /not validated/);
+}
+
 // ------------------------------------------------------------------ 6a. contrastive modes: few-shot and embedding
 // Few-shot on the tiny file (12 a class): the page suggests the mode and says why; one epoch of
 // pairs tunes the last layer, then the logistic regression. Then an embedding model on STS-B
@@ -294,7 +317,7 @@ assert.ok(await page.locator("#train-button").isEnabled(), "the page stays usabl
   await page.waitForFunction(() => /24 examples/.test(document.getElementById("dataset-info").textContent));
   const hint = await text("#mode-hint");
   log("mode hint:", hint);
-  assert.match(hint, /Few-shot mode is suggested: the smallest class has 12 examples/);
+  assert.match(hint, /Few-shot mode is suggested: the median class has 12 examples \(2 of the 2 classes have 64 or fewer\)/);
   await page.click("#use-fewshot");
   assert.equal(await page.locator("#mode").inputValue(), "fewshot");
   await page.selectOption("#strategy", "last");

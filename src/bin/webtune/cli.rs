@@ -13,6 +13,7 @@ use webtune::classifier::Classifier;
 use webtune::data::{Dataset, Task};
 use webtune::engine::{BatchLimits, Engine, ModelFiles};
 use webtune::export;
+use webtune::job::DataColumns;
 use webtune::similarity;
 use webtune::tokenize::DEFAULT_MAX_LEN;
 use webtune::{Error, Result};
@@ -54,14 +55,24 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
 
 /// A labelled file read as `model` reads examples (its task, its labels, pairs or single
 /// texts), every problem with its line.
-fn labelled(path: &Path, columns: &DataArgs, model: &Classifier) -> Result<Dataset> {
+fn labelled(
+    path: &Path,
+    columns: &DataArgs,
+    model: &Classifier,
+    trained_on: Option<&DataColumns>,
+) -> Result<Dataset> {
     let name = path.display().to_string();
+    let bytes = read_file(path)?;
     let mut options = columns.options();
+    // The columns the model was trained on, where this file's header has them (flags decide).
+    if let Some(trained_on) = trained_on {
+        options = options.with_columns_of(trained_on, &bytes, &name);
+    }
     options.task = Some(model.task);
     if !model.pairs {
         options.text_pair_column = Some(String::new());
     }
-    let parsed = options.parse(&read_file(path)?, &name)?;
+    let parsed = options.parse(&bytes, &name)?;
     if model.pairs && parsed.pair_column.is_none() && parsed.problems.is_empty() {
         return Err(Error::Invalid(format!(
             "{name}: the model reads pairs of texts, and no column holds the second text (name it with --text-pair-col)"
@@ -141,7 +152,11 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let json = if is_exported(&model) {
                 let (_, c) = load_classifier(&model, &backend)?;
-                let set = labelled(&data, &columns, &c)?;
+                let trained_on = std::fs::read(model.join(export::layout::WEBTUNE))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .and_then(|w| DataColumns::of_webtune_json(&w));
+                let set = labelled(&data, &columns, &c, trained_on.as_ref())?;
                 serde_json::to_value(pollster::block_on(c.evaluate(&set, BatchLimits::DEFAULT))?)
             } else {
                 let b = init_backend(&backend)?;

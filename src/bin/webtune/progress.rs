@@ -177,6 +177,12 @@ impl TrainHost for CliHost {
                     trial.seconds
                 );
             }
+            Progress::Estimate { folds, of, metrics } => {
+                eprintln!(
+                    "webtune: no validation: {folds}-fold cross-validated estimate of {of}: {}",
+                    metrics.summary()
+                );
+            }
             Progress::Finished {
                 cancelled,
                 stopped_early,
