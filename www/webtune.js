@@ -167,7 +167,7 @@ export class WebtuneError extends Error {
  * @property {number | null} [lrHead]
  * @property {number | null} [lrEncoder]
  * @property {number} [weightDecay]
- * @property {"linear" | "constant"} [schedule]
+ * @property {"auto" | "linear" | "constant"} [schedule]  auto: constant for `full` fine-tuning of a classifier, else linear
  * @property {number} [warmupFraction]
  * @property {number | null} [maxGradNorm]
  * @property {number} [seed]

@@ -271,7 +271,7 @@ impl Default for TrainConfig {
             lr_head: None,
             lr_encoder: None,
             weight_decay: 0.01,
-            schedule: Schedule::Linear,
+            schedule: Schedule::Auto,
             warmup_fraction: 0.1,
             max_grad_norm: Some(1.0),
             seed: 0,
@@ -311,6 +311,15 @@ impl TrainConfig {
     /// The encoder learning rate in effect: 5e-5 for last-k (81.1 % vs 79.1 % for 2e-5 on
     /// held-out splits), 2e-5 for full fine-tuning (the usual BERT rate), 5e-4 for LoRA
     /// adapters (which start at zero and need larger steps).
+    /// The schedule in effect: `auto` is decided by [`super::plan::prepare`] from the data (see
+    /// [`super::plan::resolve_schedule`]); where nothing decided it, linear.
+    pub fn resolved_schedule(&self) -> Schedule {
+        match self.schedule {
+            Schedule::Auto => Schedule::Linear,
+            s => s,
+        }
+    }
+
     pub fn encoder_lr(&self) -> f64 {
         self.lr_encoder.unwrap_or(match self.strategy {
             Strategy::Lora(_) => 5e-4,

@@ -19,6 +19,9 @@ use crate::model::TextClassifier;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Schedule {
+    /// Chosen from the data ([`super::plan::resolve_schedule`]): constant for `full`
+    /// fine-tuning of sentence pairs and multi-label or regression data, linear otherwise.
+    Auto,
     /// Linear warm-up to the peak, then linear decay to zero at the last step.
     Linear,
     /// Linear warm-up, then the peak rate to the end (with no warm-up: the PyTorch reference
@@ -30,10 +33,11 @@ impl std::str::FromStr for Schedule {
     type Err = crate::Error;
     fn from_str(s: &str) -> crate::Result<Self> {
         match s {
+            "auto" => Ok(Schedule::Auto),
             "linear" => Ok(Schedule::Linear),
             "constant" => Ok(Schedule::Constant),
             other => Err(crate::Error::Invalid(format!(
-                "unknown schedule \"{other}\" (expected linear or constant)"
+                "unknown schedule \"{other}\" (expected auto, linear or constant)"
             ))),
         }
     }
@@ -44,7 +48,8 @@ pub fn lr_factor(schedule: Schedule, step: usize, total: usize, warmup: usize) -
     match schedule {
         _ if step < warmup => (step + 1) as f64 / warmup as f64,
         Schedule::Constant => 1.0,
-        Schedule::Linear => {
+        // Unresolved (a caller that skipped `TrainConfig::resolved_schedule`): linear.
+        Schedule::Linear | Schedule::Auto => {
             let remaining = total.saturating_sub(step) as f64;
             (remaining / total.saturating_sub(warmup).max(1) as f64).clamp(0.0, 1.0)
         }

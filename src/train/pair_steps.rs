@@ -128,7 +128,7 @@ impl PairTrainer {
             batch_size: config.batch_size,
             seed: config.seed,
             lr: config.encoder_lr(),
-            schedule: config.schedule,
+            schedule: config.resolved_schedule(),
             total_steps,
             warmup_steps,
             optimizer: Optimizer::new(config.weight_decay, config.max_grad_norm),

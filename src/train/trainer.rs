@@ -489,7 +489,7 @@ pub async fn train(
                 cancelled = true;
                 break 'epochs;
             }
-            let factor = lr_factor(config.schedule, step, total_steps, warmup);
+            let factor = lr_factor(config.resolved_schedule(), step, total_steps, warmup);
             let logits = train_src.logits(&model, &batch, &device, pad_id);
             let loss = objective.loss(logits, train, &batch, weights.clone());
             let value = loss.clone().inner();

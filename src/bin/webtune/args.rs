@@ -167,8 +167,9 @@ pub struct TrainArgs {
     /// Peak learning rate of the encoder (default: 5e-5 for lastK, 2e-5 for full, 5e-4 for LoRA).
     #[arg(long)]
     pub lr_encoder: Option<f64>,
-    /// linear (warm-up then decay) or constant.
-    #[arg(long, default_value = "linear")]
+    /// auto (constant for full fine-tuning of a classifier, else linear), linear (warm-up then
+    /// decay) or constant (warm-up, then the peak rate).
+    #[arg(long, default_value = "auto")]
     pub schedule: Schedule,
     /// Fraction of steps spent warming up.
     #[arg(long, default_value_t = 0.1)]
