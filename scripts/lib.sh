@@ -45,16 +45,48 @@ ensure_nightly() {
 }
 
 # wasm-bindgen's CLI (the bindings, and the browser tests' runner) must be exactly the version in
-# Cargo.lock; its release downloads need GitHub, so it is built from crates.io (without --locked:
-# its locked webpki-roots was yanked).
+# Cargo.lock. No registry this machine reaches ships that binary (crates.io has only its sources,
+# npm and PyPI no wasm-bindgen-cli package, Debian only library sources; its release downloads
+# need GitHub), so it is built from crates.io (without --locked: its locked webpki-roots was
+# yanked), about 6 minutes cold.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' "$ROOT/Cargo.lock"
+}
+wasm_bindgen_ok() { wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(wasm_bindgen_version)"; }
 ensure_wasm_bindgen() {
   local v
-  v=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' "$ROOT/Cargo.lock")
+  v=$(wasm_bindgen_version)
   [ -n "$v" ] || { echo "wasm-bindgen not found in Cargo.lock" >&2; return 1; }
-  if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $v"; then
-    log "installing wasm-bindgen-cli $v (cargo install, a few minutes)"
+  if ! wasm_bindgen_ok; then
+    log "installing wasm-bindgen-cli $v (cargo install, about 6 minutes cold)"
     cargo install wasm-bindgen-cli --version "$v" --force
   fi
+}
+# The same, started in the background (the wasm builds need it only after cargo's build, so the two
+# compile side by side); ensure_wasm_bindgen_wait waits for it and shows its log if it failed.
+ensure_wasm_bindgen_start() {
+  _BINDGEN_PID=
+  wasm_bindgen_ok && return 0
+  _BINDGEN_LOG="$ROOT/target/wasm-bindgen-install.log"
+  mkdir -p "$ROOT/target"
+  log "installing wasm-bindgen-cli $(wasm_bindgen_version) in the background, beside cargo's build (log: ${_BINDGEN_LOG#"$ROOT"/})"
+  ensure_wasm_bindgen > "$_BINDGEN_LOG" 2>&1 &
+  _BINDGEN_PID=$!
+}
+ensure_wasm_bindgen_wait() {
+  [ -n "${_BINDGEN_PID:-}" ] || return 0
+  local pid=$_BINDGEN_PID
+  _BINDGEN_PID=
+  wait "$pid" || { cat "$_BINDGEN_LOG" >&2; echo "installing wasm-bindgen-cli failed (above)" >&2; return 1; }
+  log "wasm-bindgen-cli $(wasm_bindgen_version) installed"
+}
+
+# Runs a cargo command line ($3...) with its progress bar turned into a line every 30 s in logs
+# (scripts/build_progress.py): $1 names the step, $2 the minutes it takes cold on 2 cores.
+cargo_progress() {
+  local label=$1 cold=$2; shift 2
+  CARGO_TERM_PROGRESS_WHEN=always CARGO_TERM_PROGRESS_WIDTH=100 "$@" 2>&1 |
+    python3 "$ROOT/scripts/build_progress.py" "$label" "$cold"
 }
 
 ensure_chromium() {
@@ -64,16 +96,15 @@ ensure_chromium() {
   fi
 }
 
-# Exports wasm-pack.toml's [build.cargo-profile] as cargo's CARGO_PROFILE_<PROFILE>_<KEY> variables
-# ($1: the profile, release or dev), for every wasm build and test: the same settings everywhere
-# keep one set of compiled wasm dependencies.
+# Exports wasm-pack.toml's [dist.cargo-profile] as cargo's CARGO_PROFILE_<PROFILE>_<KEY> variables
+# ($1: the profile, [dist].profile), for the deployable build's cargo commands only.
 wasm_profile_env() {
   local profile=${1^^} line key
   while IFS= read -r line; do
     [ -n "$line" ] || continue
     key=${line%%=*}; key=${key^^}; key=${key//-/_}
     export "CARGO_PROFILE_${profile}_${key}=${line#*=}"
-  done < <(wcfg build.cargo-profile)
+  done < <(wcfg dist.cargo-profile)
 }
 
 # Mesa's lavapipe: a software Vulkan adapter, so native wgpu (the same burn-wgpu code as WebGPU in
@@ -85,12 +116,13 @@ ensure_lavapipe() {
   fi
 }
 
-# The wasm-opt that wasm-pack.toml names (an npm release of binaryen), in target/tools.
+# The wasm-opt that wasm-pack.toml names (an npm release of binaryen), in target/tools: only the
+# deployable build runs it.
 WASM_OPT="$ROOT/target/tools/node_modules/.bin/wasm-opt"
 ensure_wasm_opt() {
-  [ "$(wcfg build.wasm-opt)" = true ] || return 0
+  [ "$(wcfg dist.wasm-opt)" = true ] || return 0
   local package version
-  package=$(wcfg build.wasm-opt-package)
+  package=$(wcfg dist.wasm-opt-package)
   version=${package##*@}
   if ! "$WASM_OPT" --version 2>/dev/null | grep -q "version ${version%%.*}"; then
     log "installing $package (wasm-opt) into target/tools"

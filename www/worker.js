@@ -35,10 +35,44 @@ function loadSingle() {
   return singlePkg;
 }
 
+/** Whether the threaded package was still being built when it was last asked for: then each
+ * training asks again, and the first after the build moves the CPU engine onto it. */
+let threadsBuilding = false;
+
+/**
+ * What `./scripts/build-wasm` says of the threaded package while it builds it: the file
+ * `pkg-threads.building.json` beside this worker ({started: ms since 1970, coldMinutes} or
+ * {failed: why}), or null where there is none (a finished build, or a host that serves a built
+ * page). A half-written or stale package is never imported while the file is there.
+ * @returns {Promise<{started?: number, coldMinutes?: number, failed?: string} | null>}
+ */
+async function threadsBuildState() {
+  try {
+    const r = await fetch(new URL("./pkg-threads.building.json", import.meta.url), { cache: "no-store" });
+    return r.ok ? await r.json() : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The package the CPU backend runs on: threaded when the plan allows it and it starts. */
 async function loadCpu() {
   if (plan.threads <= 1) return loadSingle();
   threadedPkg ??= (async () => {
+    const building = await threadsBuildState();
+    if (building) {
+      threadsBuilding = !building.failed;
+      if (building.failed) {
+        threadsNote = `the threaded package's build failed (${building.failed}); one thread`;
+      } else {
+        const minutes = building.started ? Math.max(0, Math.round((Date.now() - building.started) / 60000)) : null;
+        const since = minutes == null ? "" : ` (started ${minutes} min ago${building.coldMinutes ? `; about ${building.coldMinutes} min from cold` : ""})`;
+        threadsNote = `the threaded package is still building${since}; one thread until then, and the next training picks it up`;
+      }
+      return null;
+    }
+    threadsBuilding = false;
+    threadsNote = plan.note;
     try {
       // The same API as pkg/ plus the pool (the declarations differ only in wasm-bindgen's internals).
       const m = /** @type {Package & {initThreadPool: (n: number) => Promise<unknown>}} */ (/** @type {unknown} */ (await import("./pkg-threads/webtune.js")));
@@ -52,7 +86,27 @@ async function loadCpu() {
       return null;
     }
   })();
-  return (await threadedPkg) || loadSingle();
+  const threaded = await threadedPkg;
+  // Still building: ask again next time (nothing was imported).
+  if (!threaded && threadsBuilding) threadedPkg = null;
+  return threaded || loadSingle();
+}
+
+/**
+ * Before a training from the base model: a CPU engine left on one thread because the threaded
+ * package was still building moves onto that package once it is built (the base model is loaded
+ * there again from its files; models trained before stay where they are).
+ */
+async function adoptThreads() {
+  if (!threadsBuilding || !current || current.concrete !== "cpu" || !modelFiles) return;
+  const pkg = await loadCpu();
+  if (pkg === current.pkg) return;
+  const loaded = await loadModelOn(pkg, "cpu");
+  if (engine) engine.free();
+  engine = loaded;
+  const info = withThreads({ ...(await pkg.initBackend("cpu")), reason: current.info.reason }, pkg);
+  current = { ...current, pkg, info };
+  self.postMessage({ type: "progress", event: { type: "backend", info } });
 }
 
 /**
@@ -350,8 +404,12 @@ const handlers = {
     if (!previous && !engine) throw failure("no base model is loaded yet", "invalid");
     training = { stop: false, token: null };
     try {
-      // `auto`'s trial may move the base model to the other backend (and package) first.
-      if (!previous) await measure({ train, trainName, valid, validName, request }, backendTrials);
+      // The threaded package, if it was still building, and `auto`'s trial may move the base
+      // model to another package (and backend) first.
+      if (!previous) {
+        await adoptThreads();
+        await measure({ train, trainName, valid, validName, request }, backendTrials);
+      }
       const pkg = previous ? previous.pkg : current.pkg;
       const info = previous ? previous.info : current.info;
       const source = previous ? /** @type {WebClassifier} */ (previous.classifier) : engine;

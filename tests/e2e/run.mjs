@@ -9,7 +9,7 @@
 // anything but the page's own files and the model — and none carries dataset text.
 import { launchChromium } from "./chromium.mjs";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -83,11 +83,11 @@ async function atFirstCheckpoint(action) {
 // ------------------------------------------------------------------ 1. forced WebGPU, then CPU: a short run each
 // The CPU run is `last2` on the threaded package with 2 threads (the page is cross-origin
 // isolated); WebGPU trains one layer (SwiftShader is slow).
-async function tinyRun(backend, query = "", k = 1, onPage = page) {
+async function tinyRun(backend, query = "", k = 1, onPage = page, url = PAGE_FOR(onPage)) {
   const page = onPage;
   const text = (sel) => page.locator(sel).innerText();
   const start = Date.now();
-  await page.goto(`${PAGE_FOR(page)}?backend=${backend}${query}`);
+  await page.goto(`${url}?backend=${backend}${query}`);
   await page.waitForFunction(() => /ready/.test(document.getElementById("model-status").textContent));
   const status = await text("#backend-status");
   log(status);
@@ -538,7 +538,7 @@ const allowed = (u) => {
   const url = new URL(u);
   if (url.protocol === "blob:" || url.protocol === "data:") return true;
   if (url.origin !== origin) return false;
-  return /^\/($|index\.html$|[\w-]+\.(js|css)$|pkg\/|pkg-threads\/|models\/all-MiniLM-L6-v2\/(config\.json|tokenizer\.json|model\.safetensors)$|samples\/support-tickets\.csv$|favicon\.ico$)/.test(url.pathname);
+  return /^\/($|index\.html$|[\w-]+\.(js|css)$|pkg\/|pkg-threads\/|pkg-threads\.building\.json$|models\/all-MiniLM-L6-v2\/(config\.json|tokenizer\.json|model\.safetensors)$|samples\/support-tickets\.csv$|favicon\.ico$)/.test(url.pathname);
 };
 const strange = requests.filter((r) => !allowed(r.url) && !r.url.startsWith("https://example.com"));
 assert.deepEqual(strange, [], "only the page's own files and the model files are requested");
@@ -574,6 +574,32 @@ if (PAGE_UNISOLATED) {
   assert.equal(await other.locator("#backend-status").getAttribute("data-threads"), "1");
   assert.match(fallback.status, /CPU \(WebAssembly, 1 thread: the page is not cross-origin isolated/);
   timings.cpuUnisolatedExamplesPerSec = fallback.rate;
+}
+
+// ------------------------------------------------------------------ 10a. the threaded package still building
+// ./scripts/serve answers before the threaded package is built, with pkg-threads.building.json
+// beside the page while it builds (scripts/build-wasm): the page trains on one thread and says
+// why, and its next training, once the file is gone, runs on the threads.
+{
+  const marker = join(here, "../../www/pkg-threads.building.json");
+  writeFileSync(marker, JSON.stringify({ started: Date.now() - 3 * 60000, coldMinutes: 9 }));
+  const waiting = await (await browser.newContext()).newPage();
+  waiting.setDefaultTimeout(600_000);
+  let first;
+  try {
+    first = await tinyRun("cpu", "&threads=2", 1, waiting, PAGE);
+  } finally {
+    rmSync(marker, { force: true });
+  }
+  log("threads still building:", first.status);
+  assert.match(first.status, /1 thread: the threaded package is still building \(started 3 min ago; about 9 min from cold\); one thread until then/);
+  assert.equal(await waiting.locator("#backend-status").getAttribute("data-threads"), "1");
+  // The next training on the same page, the file gone: the base model moves onto the threads.
+  await waiting.click("#train-button");
+  await waiting.waitForFunction(() => /^(Finished|Stopped)/.test(document.getElementById("progress-text").textContent) && document.getElementById("backend-status").dataset.threads === "2");
+  log("threads built, next training:", await waiting.locator("#backend-status").innerText());
+  assert.match(await waiting.locator("#backend-status").innerText(), /CPU \(WebAssembly, 2 threads/);
+  await waiting.context().close();
 }
 
 // ------------------------------------------------------------------ 11. the webtune library on its own
