@@ -53,14 +53,20 @@ wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' "$ROOT/Cargo.lock"
 }
 wasm_bindgen_ok() { wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $(wasm_bindgen_version)"; }
+# One install at a time (a lock): a second caller waits for the first and finds it installed.
 ensure_wasm_bindgen() {
   local v
   v=$(wasm_bindgen_version)
   [ -n "$v" ] || { echo "wasm-bindgen not found in Cargo.lock" >&2; return 1; }
-  if ! wasm_bindgen_ok; then
-    log "installing wasm-bindgen-cli $v (cargo install, about 6 minutes cold)"
-    cargo install wasm-bindgen-cli --version "$v" --force
-  fi
+  wasm_bindgen_ok && return 0
+  mkdir -p "$ROOT/target"
+  (
+    flock 9
+    if ! wasm_bindgen_ok; then
+      log "installing wasm-bindgen-cli $v (cargo install, about 6 minutes cold)"
+      cargo install wasm-bindgen-cli --version "$v" --force
+    fi
+  ) 9> "$ROOT/target/wasm-bindgen-install.lock"
 }
 # The same, started in the background (the wasm builds need it only after cargo's build, so the two
 # compile side by side); ensure_wasm_bindgen_wait waits for it and shows its log if it failed.
