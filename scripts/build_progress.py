@@ -5,10 +5,13 @@ build_progress.py LABEL COLD_MINUTES`.
 Cargo draws its `Building [===>  ] 231/452` bar only on a terminal, and redraws it in place; run
 with CARGO_TERM_PROGRESS_WHEN=always it writes the bar into the pipe too, separated by carriage
 returns. This passes every other line through (compiler messages, warnings, errors) and turns the
-bar into a line every 30 seconds (and at the end): the step, how many of its crates are built,
-the minutes so far and what a cold build of the step takes on a 2-core machine.
+bar into a line every 30 seconds (and at the end), also while one large crate compiles for
+minutes and cargo draws nothing: the step, how many of its crates are built, the minutes so far
+and what a cold build of the step takes on a 2-core machine.
 """
+import os
 import re
+import select
 import sys
 import time
 
@@ -32,11 +35,13 @@ def main():
         out.flush()
 
     pending = b""
+    fd = sys.stdin.fileno()
     while True:
-        chunk = sys.stdin.buffer.read1(65536)
-        if not chunk:
+        ready, _, _ = select.select([fd], [], [], 5)
+        chunk = os.read(fd, 65536) if ready else None
+        if chunk == b"":
             break
-        pending += chunk
+        pending += chunk or b""
         parts = re.split(rb"[\r\n]", pending)
         pending = parts.pop()
         for part in parts:

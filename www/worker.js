@@ -101,10 +101,11 @@ async function adoptThreads() {
   if (!threadsBuilding || !current || current.concrete !== "cpu" || !modelFiles) return;
   const pkg = await loadCpu();
   if (pkg === current.pkg) return;
+  const backend = await pkg.initBackend("cpu");
   const loaded = await loadModelOn(pkg, "cpu");
   if (engine) engine.free();
   engine = loaded;
-  const info = withThreads({ ...(await pkg.initBackend("cpu")), reason: current.info.reason }, pkg);
+  const info = withThreads({ ...backend, reason: current.info.reason }, pkg);
   current = { ...current, pkg, info };
   self.postMessage({ type: "progress", event: { type: "backend", info } });
 }

@@ -582,7 +582,7 @@ if (PAGE_UNISOLATED) {
 // why, and its next training, once the file is gone, runs on the threads.
 {
   const marker = join(here, "../../www/pkg-threads.building.json");
-  writeFileSync(marker, JSON.stringify({ started: Date.now() - 3 * 60000, coldMinutes: 9 }));
+  writeFileSync(marker, JSON.stringify({ started: Date.now() - 3 * 60000, coldMinutes: 19 }));
   const waiting = await (await browser.newContext()).newPage();
   waiting.setDefaultTimeout(600_000);
   let first;
@@ -592,7 +592,7 @@ if (PAGE_UNISOLATED) {
     rmSync(marker, { force: true });
   }
   log("threads still building:", first.status);
-  assert.match(first.status, /1 thread: the threaded package is still building \(started 3 min ago; about 9 min from cold\); one thread until then/);
+  assert.match(first.status, /1 thread: the threaded package is still building \(started 3 min ago; about 19 min from cold\); one thread until then/);
   assert.equal(await waiting.locator("#backend-status").getAttribute("data-threads"), "1");
   // The next training on the same page, the file gone: the base model moves onto the threads.
   await waiting.click("#train-button");
