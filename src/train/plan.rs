@@ -21,17 +21,8 @@ pub const LOGREG_BELOW_PER_CLASS: usize = 32;
 /// SST-5 500: 38.02 against 37.53; five subsets each). With the CPU step 1.5× faster (burn's
 /// element-wise kernels on every core) a 500-row SST-5 file took 44-55 s natively on a 2-core
 /// AVX2 machine, around the 45 s asked, and 112 s in the browser on two threads (README,
-/// "Defaults that fit the data"). Since then from a random head at a constant rate
-/// ([`AUTO_TOP_RECIPE`]).
+/// "Defaults that fit the data").
 pub const AUTO_TOP_LAYERS: usize = 4;
-/// How `auto`'s `last4` trains, where the head and schedule are left to it: from a random head,
-/// at a constant rate after the warm-up. On dev, seeds 0-2, against the fitted head and linear
-/// decay: SST-5 500 39.39 against 38.12, SST-2 100 75.84 against 74.93, SST-2 500 81.08
-/// against 81.12 (PyTorch's plain `full` 40.15 and 82.11): the fitted head starts confident and
-/// the top layers over-fit the training rows from the first epoch (SST-5 500: training loss 1.05
-/// after one epoch, held-out loss rising), and a decaying rate ends the run before a random
-/// head's has caught up (README, "Defaults that fit the data").
-pub const AUTO_TOP_RECIPE: &str = "the head starts from random weights and the rate stays at its peak after the warm-up: at this size that fine-tunes the top layers better than a head fitted first, which makes them over-fit from the first epoch";
 /// ...and every layer from this many examples: with a few thousand rows full fine-tuning is
 /// points ahead of `last2` (and of PyTorch's `last2` on every row); below, its epochs (about five
 /// times a `last2` epoch, which runs from the frozen-feature cache) would break the promise that a
@@ -100,7 +91,7 @@ pub fn resolve_strategy(
         (
             Strategy::Last { k: AUTO_TOP_LAYERS },
             Some(format!(
-                "auto chose last{AUTO_TOP_LAYERS}: {rows} examples ({per_class} a class) are enough to fine-tune the top {AUTO_TOP_LAYERS} layers (below {FULL_FROM_ROWS}, where full fine-tuning starts)"
+                "auto chose last{AUTO_TOP_LAYERS}: {rows} examples ({per_class} a class) are enough to fine-tune the top {AUTO_TOP_LAYERS} layers from the fitted logistic regression (below {FULL_FROM_ROWS}, where full fine-tuning starts)"
             )),
         )
     } else {
@@ -256,20 +247,6 @@ pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> P
         full.label_set.len(),
         full.task(),
     );
-    // `auto`'s top layers train by their own recipe (AUTO_TOP_RECIPE) where the user left the
-    // head's start and the schedule to it.
-    let auto_top = config.strategy == Strategy::Auto
-        && strategy == (Strategy::Last { k: AUTO_TOP_LAYERS })
-        && full.task() == Task::Single;
-    if auto_top
-        && config.head_init == HeadInit::Auto
-        && config.schedule == Schedule::Auto
-        && !config.search
-    {
-        config.head_init = HeadInit::Random;
-        config.schedule = Schedule::Constant;
-        config.notes.push(AUTO_TOP_RECIPE.to_string());
-    }
     config.strategy = strategy;
     if !config.search {
         // A search tries several strategies; its trials say which.
@@ -627,42 +604,9 @@ mod tests {
             plan.summary
         );
         assert_eq!((plan.patience, plan.min_epochs), (Some(2), 2));
-        // auto's last4 from a random head at a constant rate, and the plan says why.
-        assert_eq!(
-            (p.config.head_init, p.config.schedule),
-            (HeadInit::Random, Schedule::Constant)
-        );
-        assert!(p.config.notes.iter().any(|n| n == AUTO_TOP_RECIPE));
-        assert!(
-            plan.summary
-                .iter()
-                .any(|s| s.ends_with("then the peak rate to the end")),
-            "{:?}",
-            plan.summary
-        );
         let p = prepare(dataset(&[999 - 500, 500]), None, &cfg);
         assert_eq!(p.config.strategy, Strategy::Last { k: 4 });
-        assert_eq!(p.config.head_init, HeadInit::Random);
-        // Chosen by the user, last4 keeps the fitted head and the decay; so does auto's last4
-        // when the user chose the head's start or the schedule.
-        for mine in [
-            TrainConfig {
-                strategy: Strategy::Last { k: 4 },
-                ..TrainConfig::default()
-            },
-            TrainConfig {
-                schedule: Schedule::Linear,
-                ..TrainConfig::default()
-            },
-        ] {
-            let p = prepare(dataset(&[300, 200]), None, &mine);
-            assert_eq!(p.config.strategy, Strategy::Last { k: 4 });
-            assert_eq!(
-                (p.config.head_init, p.config.schedule),
-                (HeadInit::Fitted, Schedule::Linear)
-            );
-            assert!(!p.config.notes.iter().any(|n| n == AUTO_TOP_RECIPE));
-        }
+        assert_eq!(p.config.head_init, HeadInit::Fitted);
         let p = prepare(dataset(&[600, 400]), None, &cfg);
         assert_eq!(p.config.strategy, Strategy::Full);
         assert_eq!(
