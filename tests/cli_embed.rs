@@ -122,6 +122,8 @@ fn absurd_config_sizes_are_a_clear_error_not_an_abort() {
 /// A model whose word embeddings (here 40,000,000 × 384 floats, 57 GiB) do not fit one buffer
 /// binding of the wgpu adapter (lavapipe here) is refused before a byte of it is read, as in the
 /// browser: the weights file is empty, so anything but the up-front check would fail otherwise.
+/// Needs the native wgpu backend: `./scripts/test native-wgpu`.
+#[cfg(feature = "wgpu")]
 #[test]
 fn a_model_too_large_for_the_gpu_adapter_is_refused_before_loading() {
     let dir = std::env::temp_dir().join(format!("webtune-too-large-{}", std::process::id()));
