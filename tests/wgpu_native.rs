@@ -1,7 +1,8 @@
 //! The wgpu path natively, with burn's fusion as the build has it: the golden embeddings and the
 //! golden training step match PyTorch within the CPU checks' tolerances, and a `last2` step's
-//! dispatches are counted. Here (and in CI) the adapter is Mesa's lavapipe, the same burn-wgpu
-//! code as WebGPU in the browser; `./scripts/test` installs it (`mesa-vulkan-drivers`).
+//! dispatches are counted. Here the adapter is Mesa's lavapipe, the same burn-wgpu
+//! code as WebGPU in the browser; `./scripts/test native-wgpu` installs it (`mesa-vulkan-drivers`)
+//! and runs these tests (the default `./scripts/test` builds the native tests without `wgpu`).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -22,7 +23,7 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn wgpu_device() -> Device {
     let backend = init_native(BackendChoice::Wgpu).unwrap_or_else(|e| {
-        panic!("{e}: these tests need a Vulkan adapter (install mesa-vulkan-drivers; ./scripts/test does)")
+        panic!("{e}: these tests need a Vulkan adapter (install mesa-vulkan-drivers; ./scripts/test native-wgpu does)")
     });
     eprintln!("wgpu: {}", backend.info.describe());
     backend.device
