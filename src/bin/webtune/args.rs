@@ -148,9 +148,11 @@ pub struct TrainArgs {
     pub valid: Option<PathBuf>,
     #[command(flatten)]
     pub columns: DataArgs,
-    /// auto (classify: by the data's size, logreg below 32 examples a class, last2 below 1,000
-    /// examples, else full; fewshot and embedding: full), logreg (a logistic regression on frozen embeddings, fitted exactly), head,
-    /// lastK (e.g. last2), full, or lora[R][-lastK][-ffn] (e.g. lora8, lora8-last2-ffn).
+    /// auto (classify, single texts: logreg below 32 examples a class, last4 below 1,000 examples,
+    /// else full; sentence pairs, multi-label and regression data: full, pairs below 32 a class
+    /// logreg; fewshot and embedding: full), logreg (a logistic regression on frozen embeddings,
+    /// fitted exactly), head, lastK (e.g. last2), full, or lora[R][-lastK][-ffn] (e.g. lora8,
+    /// lora8-last2-ffn).
     #[arg(long, default_value = "auto")]
     pub strategy: Strategy,
     /// Epochs (default: from a budget of at least 70 optimiser steps, 4 epochs while under 3,000
@@ -164,11 +166,13 @@ pub struct TrainArgs {
     /// Peak learning rate of the head (default: 3e-3 for head, else 1e-3).
     #[arg(long)]
     pub lr_head: Option<f64>,
-    /// Peak learning rate of the encoder (default: 5e-5 for lastK, 2e-5 for full, 5e-4 for LoRA).
+    /// Peak learning rate of the encoder (default: 5e-5 for lastK, 2e-5 for full, 5e-4 for LoRA;
+    /// 5e-5 when auto fine-tunes every layer of pairs, multi-label or regression data under
+    /// 1,000 examples).
     #[arg(long)]
     pub lr_encoder: Option<f64>,
-    /// auto (constant for full fine-tuning of a classifier, else linear), linear (warm-up then
-    /// decay) or constant (warm-up, then the peak rate).
+    /// auto (constant for full fine-tuning of sentence pairs, multi-label and regression data,
+    /// else linear), linear (warm-up then decay) or constant (warm-up, then the peak rate).
     #[arg(long, default_value = "auto")]
     pub schedule: Schedule,
     /// Fraction of steps spent warming up.
