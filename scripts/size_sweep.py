@@ -205,6 +205,8 @@ def main():
     ap.add_argument("--no-default", action="store_true", help="only the --variant runs")
     ap.add_argument("--only-reference", action="store_true", help="only the baselines")
     ap.add_argument("--max-seeds", type=int, default=None, help="at most this many seeds a size (a quicker pass)")
+    ap.add_argument("--seeds", type=int, default=None,
+                    help="exactly this many seeds a size (e.g. more than one above 500 rows)")
     ap.add_argument("--search-max-size", type=int, default=500, help="--search only up to this many rows")
     ap.add_argument("--search-seeds", type=int, default=1, help="--search on this many seeds of a size")
     ap.add_argument("--eval", choices=["test", "dev"], default="test",
@@ -226,7 +228,7 @@ def main():
         columns = ["--text-col", spec["text"], "--label-col", spec["label"]] + (
             ["--pair-col", spec["pair"]] if spec["pair"] else [])
         for n in [int(x) for x in sizes.split(",")]:
-            for seed in range(min(seeds_for(n, spec), args.max_seeds or 1 << 30)):
+            for seed in range(args.seeds or min(seeds_for(n, spec), args.max_seeds or 1 << 30)):
                 d = os.path.join(args.out, f"{name}-{n}-s{seed}" + ("-dev" if args.eval == "dev" else ""))
                 os.makedirs(d, exist_ok=True)
                 data = os.path.join(d, "train.csv")
