@@ -55,6 +55,23 @@ pub const MAX_VALID_SHARE: f64 = 0.25;
 /// hundred to rank epochs, and every example beyond that is worth more in training.
 pub const MAX_VALID_TOTAL: usize = 600;
 
+/// Whether data of `task` (`pairs`: each example a sentence pair) is one of the kinds whose
+/// defaults differ from single texts': sentence pairs, multi-label and regression data. `auto`
+/// fine-tunes every layer of it at every size ([`resolve_strategy`]), faster on small files
+/// ([`resolve_auto`]), at a constant rate ([`resolve_schedule`]).
+fn tunes_every_layer(task: Task, pairs: bool) -> bool {
+    pairs || task != Task::Single
+}
+
+/// Such data in words, for the plan's notes.
+fn data_words(task: Task, pairs: bool) -> &'static str {
+    if pairs {
+        "sentence pairs"
+    } else {
+        crate::job::describe_task(task)
+    }
+}
+
 /// `strategy` with `auto` resolved for a file of `rows` examples in `classes` classes (labels,
 /// for multi-label data) of `task` (`pairs`: each example a sentence pair), and why.
 ///
@@ -78,16 +95,14 @@ pub fn resolve_strategy(
         return (strategy, None);
     }
     let per_class = rows / classes.max(1);
-    if task != Task::Single || (pairs && per_class >= LOGREG_BELOW_PER_CLASS) {
-        let what = if task == Task::Single {
-            "sentence pairs".to_string()
-        } else {
-            crate::job::describe_task(task).to_string()
-        };
+    if tunes_every_layer(task, pairs)
+        && (task != Task::Single || per_class >= LOGREG_BELOW_PER_CLASS)
+    {
         return (
             Strategy::Full,
             Some(format!(
-                "auto chose full: {rows} examples of {what}: every layer trains at any size (the top layers alone fall short on such data)"
+                "auto chose full: {rows} examples of {}: every layer trains at any size (the top layers alone fall short on such data)",
+                data_words(task, pairs)
             )),
         );
     }
@@ -113,6 +128,37 @@ pub fn resolve_strategy(
             )),
         )
     }
+}
+
+/// Resolves `config`'s strategy for a file of `rows` examples ([`resolve_strategy`]) and, when
+/// `auto` chose `full` for a small file of pairs, multi-label or regression data, the encoder
+/// rate that goes with it ([`SMALL_FULL_ENCODER_LR`], unless the user gave one; not for a
+/// search, whose trials share `config`'s rate). Returns why, in the plan's words. One rule for
+/// [`prepare`] and for a caller of `train` that split the data itself.
+pub fn resolve_auto(
+    config: &mut TrainConfig,
+    rows: usize,
+    classes: usize,
+    task: Task,
+    pairs: bool,
+) -> Vec<String> {
+    let auto = config.strategy == Strategy::Auto;
+    let (strategy, why) = resolve_strategy(config.strategy, rows, classes, task, pairs);
+    config.strategy = strategy;
+    let mut notes: Vec<String> = why.into_iter().collect();
+    if auto
+        && !config.search
+        && strategy == Strategy::Full
+        && tunes_every_layer(task, pairs)
+        && rows < FULL_FROM_ROWS
+        && config.lr_encoder.is_none()
+    {
+        config.lr_encoder = Some(SMALL_FULL_ENCODER_LR);
+        notes.push(format!(
+            "encoder learning rate {SMALL_FULL_ENCODER_LR:e}: {rows} examples give few steps, too few for the usual 2e-5 (from {FULL_FROM_ROWS} examples)"
+        ));
+    }
+    notes
 }
 
 /// Few-shot mode is suggested while the median class has at most this many examples: SetFit's
@@ -182,16 +228,12 @@ pub fn resolve_schedule(
     if schedule != Schedule::Auto {
         return (schedule, None);
     }
-    if strategy == Strategy::Full && (pairs || task != Task::Single) {
-        let what = if pairs {
-            "sentence pairs"
-        } else {
-            crate::job::describe_task(task)
-        };
+    if strategy == Strategy::Full && tunes_every_layer(task, pairs) {
         (
             Schedule::Constant,
             Some(format!(
-                "a constant learning rate after the warm-up: full fine-tuning of {what} is still improving when a decaying rate runs out"
+                "a constant learning rate after the warm-up: full fine-tuning of {} is still improving when a decaying rate runs out",
+                data_words(task, pairs)
             )),
         )
     } else {
@@ -252,35 +294,20 @@ pub fn prepare(full: Dataset, valid: Option<Dataset>, config: &TrainConfig) -> P
             hint.reason
         ));
     }
-    let auto = config.strategy == Strategy::Auto;
     let pairs = full.pairs.is_some();
-    let (strategy, why) = resolve_strategy(
-        config.strategy,
+    let why = resolve_auto(
+        &mut config,
         full.len(),
         full.label_set.len(),
         full.task(),
         pairs,
     );
-    config.strategy = strategy;
+    let strategy = config.strategy;
     if !config.search {
         // A search tries several strategies; its trials say which.
         config.notes.extend(why);
     }
-    if auto
-        && !config.search
-        && strategy == Strategy::Full
-        && (pairs || full.task() != Task::Single)
-        && full.len() < FULL_FROM_ROWS
-        && config.lr_encoder.is_none()
-    {
-        config.lr_encoder = Some(SMALL_FULL_ENCODER_LR);
-        config.notes.push(format!(
-            "encoder learning rate {SMALL_FULL_ENCODER_LR:e}: {} examples give few steps, too few for the usual 2e-5 (from {FULL_FROM_ROWS} examples)",
-            full.len()
-        ));
-    }
-    let (schedule, schedule_why) =
-        resolve_schedule(config.schedule, strategy, full.task(), full.pairs.is_some());
+    let (schedule, schedule_why) = resolve_schedule(config.schedule, strategy, full.task(), pairs);
     config.schedule = schedule;
     config.notes.extend(schedule_why);
     // From FULL_FROM_ROWS the head starts random, not at the fitted logistic regression: that
@@ -721,7 +748,10 @@ mod tests {
         let lr = |p: &Prepared| p.config.encoder_lr();
         let chose_full = |p: &Prepared| {
             p.config.strategy == Strategy::Full
-                && p.config.notes.iter().any(|n| n.starts_with("auto chose full"))
+                && p.config
+                    .notes
+                    .iter()
+                    .any(|n| n.starts_with("auto chose full"))
         };
         let cfg = TrainConfig::default();
         // Sentence pairs: full from 32 a class, at 5e-5 below 1,000 rows; below 32 a class the
@@ -734,11 +764,19 @@ mod tests {
         let p = prepare(pairs(&[250, 250]), None, &cfg);
         assert!(chose_full(&p), "{:?}", p.config.notes);
         assert_eq!((lr(&p), p.config.schedule), (5e-5, Schedule::Constant));
-        assert!(p.config.notes.iter().any(|n| n.starts_with("encoder learning rate 5e-5: 500 examples")));
+        assert!(
+            p.config
+                .notes
+                .iter()
+                .any(|n| n.starts_with("encoder learning rate 5e-5: 500 examples"))
+        );
         let p = prepare(pairs(&[600, 600]), None, &cfg);
         assert!(chose_full(&p));
         assert_eq!(lr(&p), 2e-5);
-        assert_eq!(prepare(pairs(&[10, 10]), None, &cfg).config.strategy, Strategy::Logreg);
+        assert_eq!(
+            prepare(pairs(&[10, 10]), None, &cfg).config.strategy,
+            Strategy::Logreg
+        );
         // Multi-label and regression: full at any size.
         let multi = |n: usize| {
             let mut d = dataset(&[n]);
@@ -774,7 +812,12 @@ mod tests {
         };
         let p = prepare(scores(60), None, &mine);
         assert_eq!((p.config.strategy, lr(&p)), (Strategy::Last { k: 2 }, 5e-5));
-        assert!(!p.config.notes.iter().any(|n| n.starts_with("encoder learning rate")));
+        assert!(
+            !p.config
+                .notes
+                .iter()
+                .any(|n| n.starts_with("encoder learning rate"))
+        );
         // Single texts are unchanged: last4 below 1,000 rows.
         assert_eq!(
             prepare(dataset(&[250, 250]), None, &cfg).config.strategy,

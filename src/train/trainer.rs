@@ -25,7 +25,7 @@ use super::logreg::{self, CvReport};
 use super::metrics::Metrics;
 use super::objective::Objective;
 use super::optim::{Optimizer, lr_factor};
-use super::plan::{Plan, resolve_strategy};
+use super::plan::{Plan, resolve_auto};
 use super::progress::{CacheInfo, EpochReport, Progress, TrainHost};
 use super::source::{Source, build_sources, plan_cache};
 use super::strategy::Strategy;
@@ -175,14 +175,13 @@ pub async fn train(
     // `auto` is normally resolved on the whole file by `plan::prepare`; a caller that split the
     // data itself gets the same rule on what it passes.
     let mut config = config.clone();
-    let (strategy, why) = resolve_strategy(
-        config.strategy,
+    let why = resolve_auto(
+        &mut config,
         train.len() + valid.len(),
         train.label_set.len(),
         train.task(),
         train.pairs.is_some(),
     );
-    config.strategy = strategy;
     config.notes.extend(why);
     let config = &config;
     let plan = Plan::for_task(config, train.len(), valid.len(), train.task());
