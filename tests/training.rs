@@ -175,6 +175,101 @@ fn kernels_split_across_threads_change_no_bit_of_a_training_run() {
     }
 }
 
+/// The CPU backend's exp, erf and GELU (webtune's patch, `burn_flex::vmath`: polynomials the
+/// compiler vectorises, in place of libm's scalar `expf`/`erff`) are within 1 ulp (exp) and 3
+/// ulp (erf) of f64 arithmetic, keep the edge cases, and give a tensor the bits of the scalar
+/// function whatever its layout (in place, a new buffer, an offset view, a permuted one) and
+/// its size (split across the pool or not).
+#[test]
+fn vectorised_exp_erf_and_gelu_are_accurate_and_the_same_in_every_layout() {
+    use burn::prelude::{Device, Tensor};
+    use burn::tensor::{TensorData, activation};
+    use burn_flex::vmath::{erf_f32, exp_f32, gelu_backward_f32, gelu_f32};
+    let ulps = |a: f32, b: f32| (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs();
+
+    let (mut worst, mut x) = (0, -87.0f32);
+    while x < 88.7 {
+        worst = worst.max(ulps(exp_f32(x), (x as f64).exp() as f32));
+        x += 0.000_731;
+    }
+    assert!(worst <= 1, "exp: {worst} ulp");
+    let (mut worst, mut x) = (0, 1e-30f32);
+    while x < 4.5 {
+        let want = burn_flex::ops::unary::erf_f64(x as f64) as f32;
+        worst = worst
+            .max(ulps(erf_f32(x), want))
+            .max(ulps(-erf_f32(-x), want));
+        x = if x < 1e-3 { x * 1.7 } else { x + 0.000_213 };
+    }
+    assert!(worst <= 3, "erf: {worst} ulp");
+    assert_eq!(exp_f32(0.0), 1.0);
+    assert_eq!(exp_f32(f32::NEG_INFINITY), 0.0);
+    assert_eq!(exp_f32(-104.5), 0.0);
+    assert_eq!(exp_f32(89.0), f32::INFINITY);
+    assert!(exp_f32(f32::NAN).is_nan() && erf_f32(f32::NAN).is_nan());
+    let subnormal = exp_f32(-95.0);
+    assert!(subnormal > 0.0 && (subnormal as f64 / (-95f64).exp() - 1.0).abs() < 1e-3);
+    assert_eq!(erf_f32(-0.0).to_bits(), (-0.0f32).to_bits());
+    assert_eq!(erf_f32(4.0), 1.0);
+    assert_eq!(erf_f32(f32::NEG_INFINITY), -1.0);
+
+    let device = Device::flex();
+    let bits = |t: Tensor<2>| -> Vec<u32> {
+        let v: Vec<f32> = t.into_data().try_to_vec::<f32>().unwrap();
+        v.iter().map(|f| f.to_bits()).collect()
+    };
+    let scalar =
+        |v: &[f32], f: fn(f32) -> f32| v.iter().map(|&x| f(x).to_bits()).collect::<Vec<_>>();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    for (rows, min_len) in [(3usize, usize::MAX), (3, 1), (900, 1)] {
+        burn_flex::parallel::set_min_len(min_len);
+        let cols = 77;
+        let v: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i * 7919) % 2003) as f32 * 0.009 - 9.0)
+            .collect();
+        let t = Tensor::<2>::from_data(TensorData::new(v.clone(), [rows, cols]), &device);
+        pool.install(|| {
+            // A shared tensor (a new buffer), then a unique one (in place).
+            assert_eq!(bits(t.clone().exp()), scalar(&v, exp_f32));
+            assert_eq!(bits(t.clone().erf()), scalar(&v, erf_f32));
+            assert_eq!(bits(activation::gelu(t.clone())), scalar(&v, gelu_f32));
+            let unique = Tensor::<2>::from_data(TensorData::new(v.clone(), [rows, cols]), &device);
+            assert_eq!(bits(unique.exp()), scalar(&v, exp_f32));
+            // A view at an offset (the last rows) and a permuted one (the transpose).
+            let tail = t.clone().slice([1..rows]);
+            assert_eq!(bits(tail.erf()), scalar(&v[cols..], erf_f32));
+            let tt = t.clone().transpose();
+            let want: Vec<f32> = tt.clone().into_data().try_to_vec::<f32>().unwrap();
+            assert_eq!(bits(tt.exp()), scalar(&want, exp_f32));
+            // GELU's backward, through autodiff: grad = gelu'(x) for a loss of sum(gelu(x)).
+            let x = Tensor::<2>::from_data(
+                TensorData::new(v.clone(), [rows, cols]),
+                &device.clone().autodiff(),
+            )
+            .require_grad();
+            let grads = activation::gelu(x.clone()).sum().backward();
+            let g: Vec<f32> = x
+                .grad(&grads)
+                .unwrap()
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
+            let want: Vec<u32> = v
+                .iter()
+                .map(|&x| gelu_backward_f32(x, 1.0).to_bits())
+                .collect();
+            assert_eq!(g.iter().map(|f| f.to_bits()).collect::<Vec<_>>(), want);
+        });
+    }
+    burn_flex::parallel::set_min_lens(
+        burn_flex::parallel::DEFAULT_MIN_LEN,
+        burn_flex::parallel::DEFAULT_MIN_LEN_IN_POOL,
+    );
+}
+
 #[test]
 fn the_cache_gives_the_same_loss_at_every_step() {
     for strategy in [

@@ -68,31 +68,58 @@ impl ActivationOps<Flex> for Flex {
 
     fn gelu(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
         // 0.5 * x * (1 + erf(x / sqrt(2)))
-        use crate::ops::unary::{erf_f32, erf_f64};
-        let sqrt2_f32: f32 = core::f32::consts::SQRT_2;
+        if tensor.dtype() == DType::F32 {
+            return crate::ops::unary::unary_f32_vectorised(tensor, crate::vmath::gelu_f32);
+        }
+        // f16/bf16 through f32: the vectorised f32 function, element by element.
+        use crate::ops::unary::erf_f64;
         let sqrt2_f64: f64 = core::f64::consts::SQRT_2;
-        unary_op(
-            tensor,
-            move |x: f32| 0.5 * x * (1.0 + erf_f32(x / sqrt2_f32)),
-            move |x: f64| 0.5 * x * (1.0 + erf_f64(x / sqrt2_f64)),
-        )
+        unary_op(tensor, crate::vmath::gelu_f32, move |x: f64| {
+            0.5 * x * (1.0 + erf_f64(x / sqrt2_f64))
+        })
     }
 
     fn gelu_backward(x: FloatTensor<Flex>, grad: FloatTensor<Flex>) -> FloatTensor<Flex> {
         // d/dx[gelu(x)] = 0.5 * (1 + erf(x/sqrt(2))) + x * (1/sqrt(2*pi)) * exp(-x^2/2)
-        use crate::ops::unary::{erf_f32, erf_f64};
-        let sqrt2_f32: f32 = core::f32::consts::SQRT_2;
+        // webtune's patch: f32 tensors of one shape, each one slice, vectorised (crate::vmath).
+        if x.dtype() == DType::F32
+            && grad.dtype() == DType::F32
+            && x.layout().shape() == grad.layout().shape()
+            && x.layout().is_contiguous()
+            && grad.layout().is_contiguous()
+        {
+            let n = x.layout().num_elements();
+            let (xs, gs) = (x.layout().start_offset(), grad.layout().start_offset());
+            let xs: &[f32] = &x.storage::<f32>()[xs..xs + n];
+            let gs: &[f32] = &grad.storage::<f32>()[gs..gs + n];
+            let out = crate::ops::unary::collect_f32(
+                n,
+                crate::parallel::TRANSCENDENTAL,
+                |start, piece| {
+                    let end = start + piece.len();
+                    crate::vmath::zip_into(
+                        &xs[start..end],
+                        &gs[start..end],
+                        piece,
+                        crate::vmath::gelu_backward_f32,
+                    )
+                },
+            );
+            return FlexTensor::new(
+                Bytes::from_elems(out),
+                Layout::contiguous(x.layout().shape().clone()),
+                DType::F32,
+            );
+        }
+        // Other layouts (a broadcast gradient) and dtypes: the same f32 function (the same
+        // bits) element by element.
+        use crate::ops::unary::erf_f64;
         let sqrt2_f64: f64 = core::f64::consts::SQRT_2;
-        let inv_sqrt_2pi_f32: f32 = 1.0 / (2.0 * core::f32::consts::PI).sqrt();
         let inv_sqrt_2pi_f64: f64 = 1.0 / (2.0 * core::f64::consts::PI).sqrt();
         binary_op(
             x,
             grad,
-            move |x: f32, g| {
-                let cdf = 0.5 * (1.0 + erf_f32(x / sqrt2_f32));
-                let pdf = inv_sqrt_2pi_f32 * (-0.5 * x * x).exp();
-                g * (cdf + x * pdf)
-            },
+            crate::vmath::gelu_backward_f32,
             move |x: f64, g| {
                 let cdf = 0.5 * (1.0 + erf_f64(x / sqrt2_f64));
                 let pdf = inv_sqrt_2pi_f64 * (-0.5 * x * x).exp();

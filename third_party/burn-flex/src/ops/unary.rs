@@ -182,7 +182,67 @@ where
 
 /// Exponential: e^x
 pub fn exp(tensor: FlexTensor) -> FlexTensor {
-    unary_op(tensor, |x| x.exp(), |x| x.exp())
+    if tensor.dtype() == DType::F32 {
+        return unary_f32_vectorised(tensor, crate::vmath::exp_f32);
+    }
+    unary_op(tensor, crate::vmath::exp_f32, |x| x.exp())
+}
+
+/// `f`, one of [`crate::vmath`]'s vectorisable f32 functions, element-wise over an f32 tensor
+/// (webtune's patch): in place or into a new buffer in slices that the compiler vectorises,
+/// split across the pool as [`unary_op_typed`] splits; views it cannot take as one slice go
+/// through [`unary_op_typed`] with the same function (the same bits, element by element).
+pub(crate) fn unary_f32_vectorised<F>(mut tensor: FlexTensor, f: F) -> FlexTensor
+where
+    F: Fn(f32) -> f32 + Copy + Sync + Send,
+{
+    use crate::parallel::TRANSCENDENTAL;
+    let n = tensor.layout().num_elements();
+    if tensor.is_unique() && tensor.layout().is_contiguous() && tensor.layout().start_offset() == 0
+    {
+        let storage: &mut [f32] = tensor.storage_mut();
+        crate::parallel::for_each_piece_mut(&mut storage[..n], TRANSCENDENTAL, |_, piece| {
+            crate::vmath::map_in_place(piece, f)
+        });
+        return tensor;
+    }
+    let layout = tensor.layout().clone();
+    let src: &[f32] = tensor.storage();
+    let no_negative_strides = layout.strides().iter().all(|&s| s >= 0);
+    // The storage is the view (contiguous, or permuted without gaps): computed in storage
+    // order, the layout kept; or a contiguous view at an offset: the view's slice.
+    let (slice, out_layout) = if no_negative_strides && layout.start_offset() == 0 && src.len() == n
+    {
+        (src, layout)
+    } else if layout.is_contiguous() {
+        let start = layout.start_offset();
+        (
+            &src[start..start + n],
+            Layout::contiguous(layout.shape().clone()),
+        )
+    } else {
+        return unary_op_typed(tensor, f);
+    };
+    let out = collect_f32(n, TRANSCENDENTAL, |start, piece| {
+        crate::vmath::map_into(&slice[start..start + piece.len()], piece, f)
+    });
+    FlexTensor::new(Bytes::from_elems(out), out_layout, DType::F32)
+}
+
+/// A new f32 vector of `len` elements written by `fill(start, piece)` (every element of the
+/// piece), in pieces on the pool where [`crate::parallel::split`] says so, else in one.
+pub(crate) fn collect_f32<W>(len: usize, cost: usize, fill: W) -> Vec<f32>
+where
+    W: Fn(usize, &mut [core::mem::MaybeUninit<f32>]) + Sync + Send,
+{
+    if crate::parallel::split(len, cost) {
+        return crate::parallel::collect_pieces(len, cost, fill);
+    }
+    let mut out: Vec<f32> = Vec::with_capacity(len);
+    fill(0, &mut out.spare_capacity_mut()[..len]);
+    // SAFETY: `fill` wrote every element of the piece it was given (its contract).
+    unsafe { out.set_len(len) };
+    out
 }
 
 /// Natural logarithm: ln(x)
@@ -360,7 +420,10 @@ pub fn trunc(tensor: FlexTensor) -> FlexTensor {
 
 /// Error function
 pub fn erf(tensor: FlexTensor) -> FlexTensor {
-    unary_op(tensor, erf_f32, erf_f64)
+    if tensor.dtype() == DType::F32 {
+        return unary_f32_vectorised(tensor, crate::vmath::erf_f32);
+    }
+    unary_op(tensor, crate::vmath::erf_f32, erf_f64)
 }
 
 // ============================================================================
