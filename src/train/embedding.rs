@@ -274,6 +274,13 @@ pub async fn train_embedding(
         if epochs == 1 { "" } else { "s" },
         config.batch_size,
     ));
+    if epochs_auto {
+        // Chosen on STS-B's dev pairs (README, "Embedding fine-tuning on STS-B"): each a run
+        // with its own schedule, Spearman of the kept epoch.
+        summary.push(
+            "epochs: the fine-tuning budget (4 epochs while they stay under 3,000 steps, at least 70 steps): on STS-B's scored pairs (dev) a 1-epoch run ended below the base model (Spearman 85.90 against 86.72), 2 epochs reached 87.09, 4 epochs 87.86".into(),
+        );
+    }
     summary.push(match valid {
         Some(_) => format!(
             "keeps the epoch with the best validation {}",
