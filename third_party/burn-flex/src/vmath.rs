@@ -81,7 +81,7 @@ pub fn exp_f32(x: f32) -> f32 {
     // Clamped so that the exponent arithmetic below cannot overflow; outside, the result is
     // 0 or infinity anyway (the clamp's bounds still underflow/overflow). `max`/`min` would
     // turn a NaN into a bound: a NaN input is given back at the end.
-    let xc = x.clamp_finite(-104.0, 89.0);
+    let xc = clamp_finite(x, -104.0, 89.0);
     let k = xc * LOG2E + ROUND_MAGIC;
     let n = k - ROUND_MAGIC;
     let r = (xc - n * LN2_HI) - n * LN2_LO;
@@ -105,7 +105,7 @@ pub fn erf_f32(x: f32) -> f32 {
     // branch to stop it vectorising.
     let small = a * horner(&ERF_SMALL, a * a);
     // 1 ≤ |x| < 4: 1 - e^(-x²)·Q(1/x).
-    let b = a.clamp_finite(1.0, ERF_ONE_FROM);
+    let b = clamp_finite(a, 1.0, ERF_ONE_FROM);
     let large = 1.0 - exp_f32(-(b * b)) * horner(&ERFC_LARGE, 1.0 / b);
     let large = if a >= ERF_ONE_FROM { 1.0 } else { large };
     let y = if a < 1.0 { small } else { large };
@@ -130,16 +130,10 @@ pub fn gelu_backward_f32(x: f32, g: f32) -> f32 {
 }
 
 /// `min(max(x, lo), hi)` for a finite `x`; a NaN comes out as `lo` (callers restore it).
-trait ClampFinite {
-    fn clamp_finite(self, lo: Self, hi: Self) -> Self;
-}
-
-impl ClampFinite for f32 {
-    #[inline(always)]
-    fn clamp_finite(self, lo: f32, hi: f32) -> f32 {
-        let x = if self > lo { self } else { lo };
-        if x < hi { x } else { hi }
-    }
+#[inline(always)]
+fn clamp_finite(x: f32, lo: f32, hi: f32) -> f32 {
+    let x = if x > lo { x } else { lo };
+    if x < hi { x } else { hi }
 }
 
 /// `data[i] = f(data[i])`, vectorised (see the module's doc). `f` is one of this module's
