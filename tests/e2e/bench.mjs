@@ -50,8 +50,11 @@ const valid = process.env.VALID_FILE === "none" ? null
 const t0 = Date.now();
 const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(0)}s]`, ...a);
 
+// BROWSER_ARGS: more Chromium switches, space-separated, e.g. "--js-flags=--no-wasm-inlining"
+// to compare V8's wasm settings (README, "Threads"); recorded in the report.
+const BROWSER_ARGS = (process.env.BROWSER_ARGS || "").split(/\s+/).filter(Boolean);
 // Runs side by side must not throttle each other as background pages.
-const browser = await launchChromium(["--disable-background-timer-throttling", "--disable-renderer-backgrounding"]);
+const browser = await launchChromium([...BROWSER_ARGS, "--disable-background-timer-throttling", "--disable-renderer-backgrounding"]);
 const version = browser.version();
 
 async function run(backend, threads, strategy, seed) {
@@ -145,7 +148,7 @@ for (const b of BACKENDS) {
   }
 }
 const report = {
-  browser: `Chromium ${version}`, mode: MODE, backends: BACKENDS, threads: THREADS, parallel_runs: PARALLEL, epochs: EPOCHS,
+  browser: `Chromium ${version}`, browser_args: BROWSER_ARGS, mode: MODE, backends: BACKENDS, threads: THREADS, parallel_runs: PARALLEL, epochs: EPOCHS,
   train: { file: train.path, rows: train.rows }, valid: valid && { file: valid.path, rows: valid.rows }, summary, runs: results,
 };
 writeFileSync(out, JSON.stringify(report, null, 2));
